@@ -1,0 +1,91 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * lazy_cma internals: the contiguous-range allocator, the region registry
+ * and the character device.
+ */
+#ifndef _LAZY_CMA_H
+#define _LAZY_CMA_H
+
+#include <linux/ioport.h>
+#include <linux/lazy_cma.h>
+#include <linux/rbtree.h>
+#include <linux/types.h>
+
+struct address_space;
+struct vm_area_struct;
+
+/* ---- lazy_cma_alloc.c: physically contiguous ranges of one node ---- */
+
+/**
+ * struct lazy_cma_range - pages taken with alloc_contig_range()
+ * @pfn:	first page frame
+ * @nr_pages:	number of pages
+ * @nid:	NUMA node of every page
+ * @res:	its /proc/iomem entry; res.name must outlive the range
+ */
+struct lazy_cma_range {
+	unsigned long pfn;
+	unsigned long nr_pages;
+	int nid;
+	struct resource res;
+};
+
+extern unsigned int lazy_cma_reserve_mb;
+
+int lazy_cma_check_node(int nid);
+int lazy_cma_range_alloc(struct lazy_cma_range *range, int nid,
+			 unsigned long nr_pages, const char *name);
+int lazy_cma_range_grow(struct lazy_cma_range *range, unsigned long nr_pages);
+void lazy_cma_range_release_tail(struct lazy_cma_range *range,
+				 unsigned long old_nr_pages);
+void lazy_cma_range_free(struct lazy_cma_range *range);
+int lazy_cma_copy_pages(unsigned long dst_pfn, unsigned long src_pfn,
+			unsigned long nr_pages);
+
+static inline phys_addr_t lazy_cma_range_phys(const struct lazy_cma_range *range)
+{
+	return PFN_PHYS(range->pfn);
+}
+
+/* ---- lazy_cma_region.c: address-keyed regions of /dev/lazy_cma ---- */
+
+/**
+ * struct lazy_cma_region - one region of /dev/lazy_cma
+ * @node:	in the registry's tree, keyed by @range.pfn
+ * @range:	the memory
+ * @gen:	mappings made of this incarnation carry it; bumped when the
+ *		region moves so that older mappings can never fault in again
+ * @map_count:	live VMAs of this incarnation
+ * @req_nid:	node asked for at ALLOC (NUMA_NO_NODE = any); a moving RESIZE
+ *		obeys it too
+ * @busy:	a RESIZE or FREE is working on the region without the lock
+ * @name:	/proc/iomem name
+ */
+struct lazy_cma_region {
+	struct rb_node node;
+	struct lazy_cma_range range;
+	unsigned long gen;
+	unsigned int map_count;
+	int req_nid;
+	bool busy;
+	char name[LAZY_CMA_NAME_MAX];
+};
+
+extern struct address_space lazy_cma_mapping;
+
+void lazy_cma_regions_init(void);
+void lazy_cma_regions_free_all(void);
+int lazy_cma_region_alloc(int nid, u64 len, const char *name, u64 *phys);
+int lazy_cma_region_resize(u64 *phys, u64 *len);
+int lazy_cma_region_free(u64 phys);
+unsigned int lazy_cma_region_snapshot(u64 start,
+				      struct lazy_cma_region_info *out,
+				      unsigned int max, unsigned int *total);
+int lazy_cma_region_mmap(struct vm_area_struct *vma);
+
+/* ---- lazy_cma_dev.c: /dev/lazy_cma ---- */
+
+int lazy_cma_dev_register(void);
+void lazy_cma_dev_unregister(void);
+
+#endif /* _LAZY_CMA_H */

@@ -1,0 +1,381 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * lazy_cma allocator: find a window of one node's memory that
+ * alloc_contig_range() can empty, take it, name it in /proc/iomem and zero it.
+ *
+ * Zones are tried in the order ZONE_MOVABLE, ZONE_NORMAL, ZONE_DMA32 (never
+ * ZONE_DMA); within a zone, windows whose start is a multiple of the pageblock
+ * size are tried from the top of the zone down.  A cheap scan of the page
+ * descriptors rules out windows that cannot succeed (holes, offline or
+ * reserved memory, slab, page tables) before alloc_contig_range() migrates
+ * anything.  No lock is held here: requests on different nodes, or different
+ * windows of one node, run in parallel; alloc_contig_range() isolates the
+ * pageblocks it works on, so two requests never get the same page.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/highmem.h>
+#include <linux/ioport.h>
+#include <linux/memory_hotplug.h>
+#include <linux/mm.h>
+#include <linux/mmzone.h>
+#include <linux/nodemask.h>
+#include <linux/overflow.h>
+#include <linux/page-flags.h>
+#include <linux/sched.h>
+#include <linux/sched/signal.h>
+#include <linux/topology.h>
+
+#include "lazy_cma.h"
+#include "lazy_cma_compat.h"
+
+/* pages zeroed or copied between two looks at the scheduler and signals */
+#define LAZY_CMA_BATCH_PAGES	256
+
+#define LAZY_CMA_GFP		(GFP_KERNEL | __GFP_NOWARN)
+
+static const enum zone_type lazy_cma_zone_order[] = {
+	ZONE_MOVABLE,
+	ZONE_NORMAL,
+#ifdef CONFIG_ZONE_DMA32
+	ZONE_DMA32,
+#endif
+};
+
+/**
+ * lazy_cma_check_node() - is @nid a node a request may name?
+ * @nid: NUMA node, or NUMA_NO_NODE for any
+ *
+ * Return: 0, -EINVAL for a number that cannot be a node, -ENODEV for a node
+ * without memory.
+ */
+int lazy_cma_check_node(int nid)
+{
+	if (nid == NUMA_NO_NODE)
+		return 0;
+	if (nid < 0 || nid >= nr_node_ids)
+		return -EINVAL;
+	if (!node_state(nid, N_MEMORY))
+		return -ENODEV;
+	return 0;
+}
+
+/*
+ * Would taking @nr_pages leave the node with at least its zones' high
+ * watermarks plus the reserve_mb safety margin free?
+ */
+static bool lazy_cma_node_has_room(int nid, unsigned long nr_pages)
+{
+	pg_data_t *pgdat = NODE_DATA(nid);
+	unsigned long keep = (unsigned long)READ_ONCE(lazy_cma_reserve_mb) <<
+			     (20 - PAGE_SHIFT);
+	unsigned long free = 0;
+	int i;
+
+	for (i = 0; i < MAX_NR_ZONES; i++) {
+		struct zone *zone = &pgdat->node_zones[i];
+
+		if (!populated_zone(zone))
+			continue;
+		free += zone_page_state(zone, NR_FREE_PAGES);
+		keep += high_wmark_pages(zone);
+	}
+	return free >= keep && free - keep >= nr_pages;
+}
+
+/*
+ * Cheap look at [start, start + nr): false, with the lowest offending pfn in
+ * *bad, if a page there can never be migrated or is not memory of @zone.
+ * What cannot be told from the descriptors is left to alloc_contig_range().
+ */
+static bool lazy_cma_window_usable(struct zone *zone, unsigned long start,
+				   unsigned long nr, unsigned long *bad)
+{
+	unsigned long pfn;
+
+	for (pfn = start; pfn < start + nr; pfn++) {
+		struct page *page = pfn_to_online_page(pfn);
+
+		if (!page || page_zone(page) != zone || PageReserved(page) ||
+		    PageSlab(page) || PageTable(page) || PageOffline(page)) {
+			*bad = pfn;
+			return false;
+		}
+		if (!(pfn & (LAZY_CMA_BATCH_PAGES * 16 - 1)))
+			cond_resched();
+	}
+	return true;
+}
+
+static int lazy_cma_zero_pages(unsigned long pfn, unsigned long nr_pages)
+{
+	unsigned long i;
+
+	for (i = 0; i < nr_pages; i++) {
+		clear_highpage(pfn_to_page(pfn + i));
+		if ((i + 1) % LAZY_CMA_BATCH_PAGES == 0) {
+			if (fatal_signal_pending(current))
+				return -EINTR;
+			cond_resched();
+		}
+	}
+	return 0;
+}
+
+/*
+ * Pages from alloc_contig_range() went through the page allocator's
+ * post-allocation hook, which already cleared them when init_on_alloc is on
+ * (Debian's default).  Clear them here otherwise: nobody may ever see what the
+ * memory held before.
+ */
+static int lazy_cma_zero_new_pages(unsigned long pfn, unsigned long nr_pages)
+{
+	if (want_init_on_alloc(LAZY_CMA_GFP))
+		return 0;
+	return lazy_cma_zero_pages(pfn, nr_pages);
+}
+
+/**
+ * lazy_cma_copy_pages() - copy @nr_pages pages from @src_pfn to @dst_pfn
+ * @dst_pfn: first destination page frame
+ * @src_pfn: first source page frame
+ * @nr_pages: pages to copy
+ *
+ * Return: 0; the copy is not interruptible, so a moving RESIZE that started
+ * copying always completes.
+ */
+int lazy_cma_copy_pages(unsigned long dst_pfn, unsigned long src_pfn,
+			unsigned long nr_pages)
+{
+	unsigned long i;
+
+	for (i = 0; i < nr_pages; i++) {
+		copy_highpage(pfn_to_page(dst_pfn + i), pfn_to_page(src_pfn + i));
+		if ((i + 1) % LAZY_CMA_BATCH_PAGES == 0)
+			cond_resched();
+	}
+	return 0;
+}
+
+static void lazy_cma_res_init(struct lazy_cma_range *range, const char *name)
+{
+	memset(&range->res, 0, sizeof(range->res));
+	range->res.name = name;
+	range->res.start = PFN_PHYS(range->pfn);
+	range->res.end = PFN_PHYS(range->pfn + range->nr_pages) - 1;
+	range->res.flags = IORESOURCE_MEM | IORESOURCE_BUSY;
+}
+
+/* take [pfn, pfn + nr) and give it its /proc/iomem entry */
+static int lazy_cma_take(struct lazy_cma_range *range, unsigned long pfn,
+			 unsigned long nr, const char *name)
+{
+	int ret;
+
+	ret = lazy_cma_alloc_contig_range(pfn, pfn + nr, LAZY_CMA_GFP);
+	if (ret)
+		return ret;
+
+	range->pfn = pfn;
+	range->nr_pages = nr;
+	range->nid = pfn_to_nid(pfn);
+	lazy_cma_res_init(range, name);
+	/* fails only for a window that straddles two System RAM entries */
+	ret = insert_resource(&iomem_resource, &range->res);
+	if (ret) {
+		free_contig_range(pfn, nr);
+		return -EBUSY;
+	}
+	return 0;
+}
+
+static int lazy_cma_zone_alloc(struct lazy_cma_range *range, struct zone *zone,
+			       unsigned long nr, const char *name)
+{
+	unsigned long align = pageblock_nr_pages;
+	unsigned long lo = ALIGN(zone->zone_start_pfn, align);
+	unsigned long hi = zone_end_pfn(zone);
+	unsigned long start, bad;
+	int ret;
+
+	if (hi < nr || hi - nr < lo)
+		return -ENOMEM;
+
+	start = ALIGN_DOWN(hi - nr, align);
+	for (;;) {
+		if (fatal_signal_pending(current))
+			return -EINTR;
+
+		if (!lazy_cma_window_usable(zone, start, nr, &bad)) {
+			/* the next window must end at or below the bad page */
+			if (bad < lo + nr)
+				return -ENOMEM;
+			start = ALIGN_DOWN(bad - nr, align);
+			continue;
+		}
+
+		ret = lazy_cma_take(range, start, nr, name);
+		if (!ret || ret == -EINTR)
+			return ret;
+
+		/* busy (pinned or unmovable pages): try the windows below */
+		if (start < lo + nr)
+			return -ENOMEM;
+		start = ALIGN_DOWN(start - nr, align);
+	}
+}
+
+static int lazy_cma_node_alloc(struct lazy_cma_range *range, int nid,
+			       unsigned long nr, const char *name)
+{
+	pg_data_t *pgdat = NODE_DATA(nid);
+	int i, ret;
+
+	if (!lazy_cma_node_has_room(nid, nr))
+		return -ENOMEM;
+
+	for (i = 0; i < ARRAY_SIZE(lazy_cma_zone_order); i++) {
+		struct zone *zone = &pgdat->node_zones[lazy_cma_zone_order[i]];
+
+		if (!populated_zone(zone))
+			continue;
+		ret = lazy_cma_zone_alloc(range, zone, nr, name);
+		if (ret != -ENOMEM)
+			return ret;
+	}
+	return -ENOMEM;
+}
+
+/* nodes with memory, nearest to the calling CPU first */
+static int lazy_cma_any_node_alloc(struct lazy_cma_range *range,
+				   unsigned long nr, const char *name)
+{
+	int here = numa_node_id();
+	nodemask_t tried = NODE_MASK_NONE;
+	int ret = -ENOMEM;
+
+	for (;;) {
+		int nid, best = NUMA_NO_NODE;
+
+		for_each_node_state(nid, N_MEMORY) {
+			if (node_isset(nid, tried))
+				continue;
+			if (best == NUMA_NO_NODE ||
+			    node_distance(here, nid) < node_distance(here, best))
+				best = nid;
+		}
+		if (best == NUMA_NO_NODE)
+			return ret;
+		node_set(best, tried);
+
+		ret = lazy_cma_node_alloc(range, best, nr, name);
+		if (ret != -ENOMEM)
+			return ret;
+	}
+}
+
+/**
+ * lazy_cma_range_alloc() - take @nr_pages contiguous, zeroed pages
+ * @range: filled in on success
+ * @nid: node to take them from, or NUMA_NO_NODE for the nearest that can
+ * @nr_pages: how many; the first is aligned to a pageblock
+ * @name: /proc/iomem name; must stay valid until the range is freed
+ *
+ * Return: 0; -EINVAL or -ENODEV for a bad @nid; -ENOMEM if no window could be
+ * had or the node would drop below its watermarks plus the safety margin;
+ * -EINTR if a fatal signal arrived (nothing is kept).
+ */
+int lazy_cma_range_alloc(struct lazy_cma_range *range, int nid,
+			 unsigned long nr_pages, const char *name)
+{
+	int ret;
+
+	ret = lazy_cma_check_node(nid);
+	if (ret)
+		return ret;
+
+	if (nid == NUMA_NO_NODE)
+		ret = lazy_cma_any_node_alloc(range, nr_pages, name);
+	else
+		ret = lazy_cma_node_alloc(range, nid, nr_pages, name);
+	if (ret)
+		return ret;
+
+	ret = lazy_cma_zero_new_pages(range->pfn, range->nr_pages);
+	if (ret) {
+		lazy_cma_range_free(range);
+		return ret;
+	}
+	return 0;
+}
+
+/**
+ * lazy_cma_range_grow() - take the pages right after @range, up to @nr_pages
+ * @range: a live range; its length is NOT updated, the caller publishes
+ *	   @nr_pages when it is ready (its iomem entry already grows here)
+ * @nr_pages: the new total length, larger than the current one
+ *
+ * Return: 0 with the added pages zeroed; -EBUSY if the memory after the
+ * range cannot be had; -ENOMEM if the node has no room; -EINTR on a fatal
+ * signal.  On failure the range is as it was.
+ */
+int lazy_cma_range_grow(struct lazy_cma_range *range, unsigned long nr_pages)
+{
+	struct zone *zone = page_zone(pfn_to_page(range->pfn));
+	unsigned long start = range->pfn + range->nr_pages;
+	unsigned long more = nr_pages - range->nr_pages;
+	unsigned long end, bad;
+	int ret;
+
+	if (check_add_overflow(start, more, &end))
+		return -EBUSY;
+	if (!lazy_cma_node_has_room(range->nid, more))
+		return -ENOMEM;
+	if (!lazy_cma_window_usable(zone, start, more, &bad))
+		return -EBUSY;
+
+	ret = lazy_cma_alloc_contig_range(start, end, LAZY_CMA_GFP);
+	if (ret)
+		return ret == -EINTR ? ret : -EBUSY;
+
+	ret = adjust_resource(&range->res, range->res.start, PFN_PHYS(nr_pages));
+	if (ret) {
+		ret = -EBUSY;
+		goto out_free;
+	}
+	ret = lazy_cma_zero_new_pages(start, more);
+	if (ret)
+		goto out_shrink;
+	return 0;
+
+out_shrink:
+	WARN_ON(adjust_resource(&range->res, range->res.start,
+				PFN_PHYS(range->nr_pages)));
+out_free:
+	free_contig_range(start, more);
+	return ret;
+}
+
+/**
+ * lazy_cma_range_release_tail() - give back what lies past @range's length
+ * @range: a live range whose nr_pages has already been lowered
+ * @old_nr_pages: its length before
+ */
+void lazy_cma_range_release_tail(struct lazy_cma_range *range,
+				 unsigned long old_nr_pages)
+{
+	WARN_ON(adjust_resource(&range->res, range->res.start,
+				PFN_PHYS(range->nr_pages)));
+	free_contig_range(range->pfn + range->nr_pages,
+			  old_nr_pages - range->nr_pages);
+}
+
+/**
+ * lazy_cma_range_free() - give a range back to the page allocator
+ * @range: a live range; nothing may map it any more
+ */
+void lazy_cma_range_free(struct lazy_cma_range *range)
+{
+	remove_resource(&range->res);
+	free_contig_range(range->pfn, range->nr_pages);
+}

@@ -1,0 +1,45 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Every kernel-version difference lazy_cma meets, in one place.  The
+ * LAZY_CMA_HAVE_* switches come from probes in Kbuild that look at what the
+ * kernel being built against provides, never at its version number.
+ */
+#ifndef _LAZY_CMA_COMPAT_H
+#define _LAZY_CMA_COMPAT_H
+
+#include <linux/gfp.h>
+#include <linux/mm.h>
+#include <linux/mmzone.h>
+
+/*
+ * alloc_contig_range(): 7.x takes acr_flags_t (ACR_FLAGS_NONE for memory that
+ * is not a CMA area), older kernels the migratetype to restore the range's
+ * pageblocks to.
+ */
+#ifdef LAZY_CMA_HAVE_ACR_FLAGS
+#define lazy_cma_alloc_contig_range(start, end, gfp) \
+	alloc_contig_range(start, end, ACR_FLAGS_NONE, gfp)
+#else
+#define lazy_cma_alloc_contig_range(start, end, gfp) \
+	alloc_contig_range(start, end, MIGRATE_MOVABLE, gfp)
+#endif
+
+/* vm_flags became read-only with setters in 6.3 */
+static inline void lazy_cma_vm_flags_set(struct vm_area_struct *vma,
+					 vm_flags_t flags)
+{
+#ifdef LAZY_CMA_HAVE_VM_FLAGS_SET
+	vm_flags_set(vma, flags);
+#else
+	vma->vm_flags |= flags;
+#endif
+}
+
+/* MODULE_IMPORT_NS() takes a string literal since 6.13 */
+#ifdef LAZY_CMA_IMPORT_NS_IS_STRING
+#define LAZY_CMA_IMPORT_NS(ns)	MODULE_IMPORT_NS(#ns)
+#else
+#define LAZY_CMA_IMPORT_NS(ns)	MODULE_IMPORT_NS(ns)
+#endif
+
+#endif /* _LAZY_CMA_COMPAT_H */
