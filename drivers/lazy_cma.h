@@ -71,9 +71,10 @@ struct lazy_cma_region {
 	char name[LAZY_CMA_NAME_MAX];
 };
 
-extern struct address_space lazy_cma_mapping;
+extern struct address_space *lazy_cma_mapping;
 
-void lazy_cma_regions_init(void);
+int lazy_cma_regions_init(void);
+void lazy_cma_regions_exit(void);
 void lazy_cma_regions_free_all(void);
 int lazy_cma_region_alloc(int nid, u64 len, const char *name, u64 *phys);
 int lazy_cma_region_resize(u64 *phys, u64 *len);

@@ -34,6 +34,9 @@
 
 #define LAZY_CMA_GFP		(GFP_KERNEL | __GFP_NOWARN)
 
+/* alloc_contig_range() calls are at most this long (64 MiB), see below */
+#define LAZY_CMA_CHUNK_PAGES	(64UL << (20 - PAGE_SHIFT))
+
 static const enum zone_type lazy_cma_zone_order[] = {
 	ZONE_MOVABLE,
 	ZONE_NORMAL,
@@ -166,13 +169,42 @@ static void lazy_cma_res_init(struct lazy_cma_range *range, const char *name)
 	range->res.flags = IORESOURCE_MEM | IORESOURCE_BUSY;
 }
 
+/*
+ * alloc_contig_range() over [pfn, pfn + nr) in chunks of LAZY_CMA_CHUNK_PAGES,
+ * so that a fatal signal is noticed between chunks: the page allocator clears
+ * every page (init_on_alloc) before alloc_contig_range() returns, which takes
+ * seconds for a large range.  All or nothing.
+ */
+static int lazy_cma_contig_range(unsigned long pfn, unsigned long nr)
+{
+	unsigned long done = 0;
+	int ret = 0;
+
+	while (done < nr) {
+		unsigned long n = min(nr - done, LAZY_CMA_CHUNK_PAGES);
+
+		if (fatal_signal_pending(current)) {
+			ret = -EINTR;
+			break;
+		}
+		ret = lazy_cma_alloc_contig_range(pfn + done, pfn + done + n,
+						  LAZY_CMA_GFP);
+		if (ret)
+			break;
+		done += n;
+	}
+	if (ret && done)
+		free_contig_range(pfn, done);
+	return ret;
+}
+
 /* take [pfn, pfn + nr) and give it its /proc/iomem entry */
 static int lazy_cma_take(struct lazy_cma_range *range, unsigned long pfn,
 			 unsigned long nr, const char *name)
 {
 	int ret;
 
-	ret = lazy_cma_alloc_contig_range(pfn, pfn + nr, LAZY_CMA_GFP);
+	ret = lazy_cma_contig_range(pfn, nr);
 	if (ret)
 		return ret;
 
@@ -302,6 +334,9 @@ int lazy_cma_range_alloc(struct lazy_cma_range *range, int nid,
 		return ret;
 
 	ret = lazy_cma_zero_new_pages(range->pfn, range->nr_pages);
+	/* a dying caller could never learn of the range: do not keep it */
+	if (!ret && fatal_signal_pending(current))
+		ret = -EINTR;
 	if (ret) {
 		lazy_cma_range_free(range);
 		return ret;
@@ -334,7 +369,7 @@ int lazy_cma_range_grow(struct lazy_cma_range *range, unsigned long nr_pages)
 	if (!lazy_cma_window_usable(zone, start, more, &bad))
 		return -EBUSY;
 
-	ret = lazy_cma_alloc_contig_range(start, end, LAZY_CMA_GFP);
+	ret = lazy_cma_contig_range(start, more);
 	if (ret)
 		return ret == -EINTR ? ret : -EBUSY;
 

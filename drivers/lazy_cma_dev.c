@@ -6,7 +6,6 @@
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/capability.h>
-#include <linux/ctype.h>
 #include <linux/fs.h>
 #include <linux/miscdevice.h>
 #include <linux/mm.h>
@@ -34,7 +33,7 @@ static u64 lazy_cma_page_len(u64 len)
 	return len;
 }
 
-/* NUL-terminated within the array, and printable (spaces allowed) */
+/* NUL-terminated within the array, printable ASCII (spaces allowed) */
 static bool lazy_cma_name_ok(const char *name)
 {
 	size_t i, n = strnlen(name, LAZY_CMA_NAME_MAX);
@@ -42,7 +41,7 @@ static bool lazy_cma_name_ok(const char *name)
 	if (n == LAZY_CMA_NAME_MAX)
 		return false;
 	for (i = 0; i < n; i++)
-		if (!isprint(name[i]))
+		if (name[i] < 0x20 || name[i] > 0x7e)
 			return false;
 	return true;
 }
@@ -195,7 +194,7 @@ static int lazy_cma_open(struct inode *inode, struct file *file)
 	if (!capable(CAP_SYS_ADMIN))
 		return -EPERM;
 	/* one address space for every opener: revocation reaches them all */
-	file->f_mapping = &lazy_cma_mapping;
+	file->f_mapping = lazy_cma_mapping;
 	return 0;
 }
 

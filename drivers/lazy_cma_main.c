@@ -20,19 +20,26 @@ static int __init lazy_cma_init(void)
 {
 	int ret;
 
-	lazy_cma_regions_init();
+	ret = lazy_cma_regions_init();
+	if (ret)
+		return ret;
 	ret = lazy_cma_dev_register();
 	if (ret) {
 		pr_err("cannot register /dev/%s: %d\n", KBUILD_MODNAME, ret);
-		return ret;
+		goto err_regions;
 	}
 	return 0;
+
+err_regions:
+	lazy_cma_regions_exit();
+	return ret;
 }
 
 static void __exit lazy_cma_exit(void)
 {
 	lazy_cma_dev_unregister();
 	lazy_cma_regions_free_all();
+	lazy_cma_regions_exit();
 }
 
 module_init(lazy_cma_init);

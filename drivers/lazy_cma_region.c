@@ -9,8 +9,9 @@
  * being resized or freed is marked busy instead, and other operations on it
  * answer -EBUSY meanwhile.
  *
- * Mappings: every open of /dev/lazy_cma uses lazy_cma_mapping as its address
- * space, with the physical address as file offset, so unmap_mapping_range()
+ * Mappings: every open of /dev/lazy_cma uses the address space of one
+ * private inode (lazy_cma_mapping, on a pseudo filesystem of our own, as
+ * /dev/mem does), with the physical address as file offset, so unmap_mapping_range()
  * on a physical range reaches every mapping of it, whatever device node or
  * process made it.  Each mapping remembers the incarnation (gen) of the region
  * it was made for; a fault is served only while that incarnation lives and
@@ -22,6 +23,8 @@
 
 #include <linux/fs.h>
 #include <linux/mm.h>
+#include <linux/mount.h>
+#include <linux/pseudo_fs.h>
 #include <linux/rbtree.h>
 #include <linux/rwsem.h>
 #include <linux/slab.h>
@@ -30,7 +33,7 @@
 #include "lazy_cma.h"
 #include "lazy_cma_compat.h"
 
-struct address_space lazy_cma_mapping;
+struct address_space *lazy_cma_mapping;
 
 static DECLARE_RWSEM(lazy_cma_regions_lock);
 static struct rb_root lazy_cma_regions = RB_ROOT;
@@ -38,9 +41,41 @@ static unsigned int lazy_cma_nr_regions;
 /* incarnation numbers; 0 means "none" (a region that is moving) */
 static unsigned long lazy_cma_last_gen;
 
-void lazy_cma_regions_init(void)
+#define LAZY_CMA_FS_MAGIC	0x6c7a636d	/* "lzcm" */
+
+static struct vfsmount *lazy_cma_mnt;
+static struct inode *lazy_cma_inode;
+
+static int lazy_cma_init_fs_context(struct fs_context *fc)
 {
-	address_space_init_once(&lazy_cma_mapping);
+	return init_pseudo(fc, LAZY_CMA_FS_MAGIC) ? 0 : -ENOMEM;
+}
+
+/* no .owner: the internal mount must not pin the module */
+static struct file_system_type lazy_cma_fs_type = {
+	.name = KBUILD_MODNAME,
+	.init_fs_context = lazy_cma_init_fs_context,
+	.kill_sb = kill_anon_super,
+};
+
+int lazy_cma_regions_init(void)
+{
+	lazy_cma_mnt = kern_mount(&lazy_cma_fs_type);
+	if (IS_ERR(lazy_cma_mnt))
+		return PTR_ERR(lazy_cma_mnt);
+	lazy_cma_inode = alloc_anon_inode(lazy_cma_mnt->mnt_sb);
+	if (IS_ERR(lazy_cma_inode)) {
+		kern_unmount(lazy_cma_mnt);
+		return PTR_ERR(lazy_cma_inode);
+	}
+	lazy_cma_mapping = lazy_cma_inode->i_mapping;
+	return 0;
+}
+
+void lazy_cma_regions_exit(void)
+{
+	iput(lazy_cma_inode);
+	kern_unmount(lazy_cma_mnt);
 }
 
 static unsigned long region_end_pfn(const struct lazy_cma_region *region)
@@ -126,7 +161,7 @@ static void region_erase(struct lazy_cma_region *region)
 
 static void revoke_mappings(unsigned long pfn, unsigned long nr_pages)
 {
-	unmap_mapping_range(&lazy_cma_mapping, PFN_PHYS(pfn),
+	unmap_mapping_range(lazy_cma_mapping, PFN_PHYS(pfn),
 			    PFN_PHYS(nr_pages), 1);
 }
 

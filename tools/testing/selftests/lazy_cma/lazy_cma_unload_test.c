@@ -1,0 +1,103 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Module unload frees every region: /proc/iomem and MemFree return to what
+ * they were, and the module cannot go while someone holds /dev/lazy_cma.
+ * Reloads the module from $LAZY_CMA_KO at the end.  Run it last.
+ */
+#include <sys/syscall.h>
+
+#include "lazy_cma_lib.h"
+#include "kselftest_harness.h"
+
+static int unload(void)
+{
+	return syscall(__NR_delete_module, "lazy_cma", O_NONBLOCK) ? -errno : 0;
+}
+
+static int load(void)
+{
+	const char *ko = getenv("LAZY_CMA_KO");
+	int fd, ret;
+
+	if (!ko)
+		return -ENOENT;
+	fd = open(ko, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	ret = syscall(__NR_finit_module, fd, "", 0) ? -errno : 0;
+	close(fd);
+	return ret;
+}
+
+static long free_kb_settled(void)
+{
+	sync();
+	write_str("/proc/sys/vm/drop_caches", "3");
+	write_str("/proc/sys/vm/compact_memory", "1");
+	return meminfo_kb("MemFree");
+}
+
+TEST(rmmod_refused_while_open)
+{
+	int fd = lc_open();
+
+	ASSERT_LE(0, fd);
+	EXPECT_EQ(-EWOULDBLOCK, unload());
+	close(fd);
+	EXPECT_EQ(0, access(LC_DEV, F_OK));
+}
+
+FIXTURE(unload) {
+	int unused;
+};
+
+FIXTURE_SETUP(unload)
+{
+}
+
+FIXTURE_TEARDOWN(unload)
+{
+}
+
+TEST_F_TIMEOUT(unload, rmmod_frees_everything, 300)
+{
+	long before, during, after, iomem_lines_before;
+	uint64_t phys;
+	int fd, i;
+
+	before = free_kb_settled();
+	iomem_lines_before = iomem_count("Crash kernel");
+	fd = lc_open();
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, lc_count(fd));
+	ASSERT_EQ(0, lc_alloc(fd, 64 * SZ_1M, 0, "unload0", &phys));
+	if (phys_node(phys) >= 0 && !access("/sys/devices/system/node/node1", F_OK))
+		ASSERT_EQ(0, lc_alloc(fd, 64 * SZ_1M, 1, "unload1", &phys));
+	ASSERT_EQ(0, lc_alloc(fd, 16 * SZ_1M, -1, "Crash kernel", &phys));
+	for (i = 0; i < 32; i++)
+		ASSERT_EQ(0, lc_alloc(fd, SZ_4K, -1, "unload-small", &phys));
+	close(fd);
+	during = free_kb_settled();
+	TH_LOG("MemFree before %ld kB, with regions %ld kB", before, during);
+	EXPECT_LE(during, before - 100 * 1024);
+
+	ASSERT_EQ(0, unload());
+	EXPECT_NE(0, access(LC_DEV, F_OK));
+	EXPECT_EQ(0, iomem_count("unload0"));
+	EXPECT_EQ(0, iomem_count("unload1"));
+	EXPECT_EQ(0, iomem_count("unload-small"));
+	EXPECT_EQ(iomem_lines_before, iomem_count("Crash kernel"));
+	after = free_kb_settled();
+	TH_LOG("MemFree after rmmod %ld kB (%+ld kB vs before)", after, after - before);
+	/* within 1 % of what it was */
+	EXPECT_LE(labs(after - before), before / 100);
+
+	/* and it comes back empty */
+	ASSERT_EQ(0, load());
+	fd = lc_open();
+	ASSERT_LE(0, fd);
+	EXPECT_EQ(0, lc_count(fd));
+	close(fd);
+}
+
+TEST_HARNESS_MAIN
