@@ -8,6 +8,7 @@
 
 #include <linux/ioport.h>
 #include <linux/lazy_cma.h>
+#include <linux/list.h>
 #include <linux/rbtree.h>
 #include <linux/types.h>
 
@@ -17,21 +18,39 @@ struct vm_area_struct;
 /* ---- lazy_cma_alloc.c: physically contiguous ranges of one node ---- */
 
 /**
+ * struct lazy_cma_claim - pages the allocator holds or is taking
+ * @node:	in the allocator's list of claims
+ * @pfn:	first page frame
+ * @nr_pages:	number of pages
+ *
+ * Memory that holds a claim cannot be offlined: the allocator vetoes it.
+ */
+struct lazy_cma_claim {
+	struct list_head node;
+	unsigned long pfn;
+	unsigned long nr_pages;
+};
+
+/**
  * struct lazy_cma_range - pages taken with alloc_contig_range()
  * @pfn:	first page frame
  * @nr_pages:	number of pages
  * @nid:	NUMA node of every page
  * @res:	its /proc/iomem entry; res.name must outlive the range
+ * @claim:	keeps the memory from being offlined while the range lives
  */
 struct lazy_cma_range {
 	unsigned long pfn;
 	unsigned long nr_pages;
 	int nid;
 	struct resource res;
+	struct lazy_cma_claim claim;
 };
 
 extern unsigned int lazy_cma_reserve_mb;
 
+int lazy_cma_alloc_init(void);
+void lazy_cma_alloc_exit(void);
 int lazy_cma_check_node(int nid);
 int lazy_cma_range_alloc(struct lazy_cma_range *range, int nid,
 			 unsigned long nr_pages, const char *name);

@@ -11,11 +11,18 @@
  * anything.  No lock is held here: requests on different nodes, or different
  * windows of one node, run in parallel; alloc_contig_range() isolates the
  * pageblocks it works on, so two requests never get the same page.
+ *
+ * Memory hot-unplug: pages the allocator holds are not movable, and in
+ * ZONE_MOVABLE offline_pages() would retry migrating them until a signal came.
+ * Every range is therefore claimed (before alloc_contig_range() starts on it)
+ * in a list that a memory notifier consults to veto MEM_GOING_OFFLINE of any
+ * block it touches: offlining fails at once with -EBUSY instead.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/highmem.h>
 #include <linux/ioport.h>
+#include <linux/memory.h>
 #include <linux/memory_hotplug.h>
 #include <linux/mm.h>
 #include <linux/mmzone.h>
@@ -36,6 +43,74 @@
 
 /* alloc_contig_range() calls are at most this long (64 MiB), see below */
 #define LAZY_CMA_CHUNK_PAGES	(64UL << (20 - PAGE_SHIFT))
+
+static LIST_HEAD(lazy_cma_claims);
+static DEFINE_SPINLOCK(lazy_cma_claims_lock);
+
+static void lazy_cma_claim(struct lazy_cma_claim *claim, unsigned long pfn,
+			   unsigned long nr_pages)
+{
+	claim->pfn = pfn;
+	claim->nr_pages = nr_pages;
+	spin_lock(&lazy_cma_claims_lock);
+	list_add(&claim->node, &lazy_cma_claims);
+	spin_unlock(&lazy_cma_claims_lock);
+}
+
+static void lazy_cma_unclaim(struct lazy_cma_claim *claim)
+{
+	spin_lock(&lazy_cma_claims_lock);
+	list_del(&claim->node);
+	spin_unlock(&lazy_cma_claims_lock);
+}
+
+static void lazy_cma_claim_resize(struct lazy_cma_claim *claim,
+				  unsigned long nr_pages)
+{
+	spin_lock(&lazy_cma_claims_lock);
+	claim->nr_pages = nr_pages;
+	spin_unlock(&lazy_cma_claims_lock);
+}
+
+static bool lazy_cma_claimed(unsigned long pfn, unsigned long nr_pages)
+{
+	struct lazy_cma_claim *c;
+	bool hit = false;
+
+	spin_lock(&lazy_cma_claims_lock);
+	list_for_each_entry(c, &lazy_cma_claims, node) {
+		if (c->pfn < pfn + nr_pages && pfn < c->pfn + c->nr_pages) {
+			hit = true;
+			break;
+		}
+	}
+	spin_unlock(&lazy_cma_claims_lock);
+	return hit;
+}
+
+static int lazy_cma_memory_notify(struct notifier_block *nb,
+				  unsigned long action, void *arg)
+{
+	struct memory_notify *mn = arg;
+
+	if (action == MEM_GOING_OFFLINE && lazy_cma_claimed(mn->start_pfn, mn->nr_pages))
+		return notifier_from_errno(-EBUSY);
+	return NOTIFY_OK;
+}
+
+static struct notifier_block lazy_cma_memory_nb = {
+	.notifier_call = lazy_cma_memory_notify,
+};
+
+int lazy_cma_alloc_init(void)
+{
+	return register_memory_notifier(&lazy_cma_memory_nb);
+}
+
+void lazy_cma_alloc_exit(void)
+{
+	unregister_memory_notifier(&lazy_cma_memory_nb);
+}
 
 static const enum zone_type lazy_cma_zone_order[] = {
 	ZONE_MOVABLE,
@@ -204,9 +279,10 @@ static int lazy_cma_take(struct lazy_cma_range *range, unsigned long pfn,
 {
 	int ret;
 
+	lazy_cma_claim(&range->claim, pfn, nr);
 	ret = lazy_cma_contig_range(pfn, nr);
 	if (ret)
-		return ret;
+		goto out_unclaim;
 
 	range->pfn = pfn;
 	range->nr_pages = nr;
@@ -216,9 +292,14 @@ static int lazy_cma_take(struct lazy_cma_range *range, unsigned long pfn,
 	ret = insert_resource(&iomem_resource, &range->res);
 	if (ret) {
 		free_contig_range(pfn, nr);
-		return -EBUSY;
+		ret = -EBUSY;
+		goto out_unclaim;
 	}
 	return 0;
+
+out_unclaim:
+	lazy_cma_unclaim(&range->claim);
+	return ret;
 }
 
 static int lazy_cma_zone_alloc(struct lazy_cma_range *range, struct zone *zone,
@@ -357,6 +438,7 @@ int lazy_cma_range_alloc(struct lazy_cma_range *range, int nid,
 int lazy_cma_range_grow(struct lazy_cma_range *range, unsigned long nr_pages)
 {
 	struct zone *zone = page_zone(pfn_to_page(range->pfn));
+	struct lazy_cma_claim added;
 	unsigned long start = range->pfn + range->nr_pages;
 	unsigned long more = nr_pages - range->nr_pages;
 	unsigned long end, bad;
@@ -369,9 +451,12 @@ int lazy_cma_range_grow(struct lazy_cma_range *range, unsigned long nr_pages)
 	if (!lazy_cma_window_usable(zone, start, more, &bad))
 		return -EBUSY;
 
+	lazy_cma_claim(&added, start, more);
 	ret = lazy_cma_contig_range(start, more);
-	if (ret)
-		return ret == -EINTR ? ret : -EBUSY;
+	if (ret) {
+		ret = ret == -EINTR ? ret : -EBUSY;
+		goto out_unclaim;
+	}
 
 	ret = adjust_resource(&range->res, range->res.start, PFN_PHYS(nr_pages));
 	if (ret) {
@@ -381,6 +466,8 @@ int lazy_cma_range_grow(struct lazy_cma_range *range, unsigned long nr_pages)
 	ret = lazy_cma_zero_new_pages(start, more);
 	if (ret)
 		goto out_shrink;
+	lazy_cma_claim_resize(&range->claim, nr_pages);
+	lazy_cma_unclaim(&added);
 	return 0;
 
 out_shrink:
@@ -388,6 +475,8 @@ out_shrink:
 				PFN_PHYS(range->nr_pages)));
 out_free:
 	free_contig_range(start, more);
+out_unclaim:
+	lazy_cma_unclaim(&added);
 	return ret;
 }
 
@@ -403,6 +492,7 @@ void lazy_cma_range_release_tail(struct lazy_cma_range *range,
 				PFN_PHYS(range->nr_pages)));
 	free_contig_range(range->pfn + range->nr_pages,
 			  old_nr_pages - range->nr_pages);
+	lazy_cma_claim_resize(&range->claim, range->nr_pages);
 }
 
 /**
@@ -413,4 +503,5 @@ void lazy_cma_range_free(struct lazy_cma_range *range)
 {
 	remove_resource(&range->res);
 	free_contig_range(range->pfn, range->nr_pages);
+	lazy_cma_unclaim(&range->claim);
 }

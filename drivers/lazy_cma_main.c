@@ -20,9 +20,12 @@ static int __init lazy_cma_init(void)
 {
 	int ret;
 
-	ret = lazy_cma_regions_init();
+	ret = lazy_cma_alloc_init();
 	if (ret)
 		return ret;
+	ret = lazy_cma_regions_init();
+	if (ret)
+		goto err_alloc;
 	ret = lazy_cma_dev_register();
 	if (ret) {
 		pr_err("cannot register /dev/%s: %d\n", KBUILD_MODNAME, ret);
@@ -32,6 +35,8 @@ static int __init lazy_cma_init(void)
 
 err_regions:
 	lazy_cma_regions_exit();
+err_alloc:
+	lazy_cma_alloc_exit();
 	return ret;
 }
 
@@ -40,6 +45,7 @@ static void __exit lazy_cma_exit(void)
 	lazy_cma_dev_unregister();
 	lazy_cma_regions_free_all();
 	lazy_cma_regions_exit();
+	lazy_cma_alloc_exit();
 }
 
 module_init(lazy_cma_init);
