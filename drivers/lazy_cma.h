@@ -6,6 +6,7 @@
 #ifndef _LAZY_CMA_H
 #define _LAZY_CMA_H
 
+#include <linux/atomic.h>
 #include <linux/ioport.h>
 #include <linux/lazy_cma.h>
 #include <linux/list.h>
@@ -13,6 +14,7 @@
 #include <linux/types.h>
 
 struct address_space;
+struct dma_buf;
 struct vm_area_struct;
 
 /* ---- lazy_cma_alloc.c: physically contiguous ranges of one node ---- */
@@ -102,6 +104,42 @@ unsigned int lazy_cma_region_snapshot(u64 start,
 				      struct lazy_cma_region_info *out,
 				      unsigned int max, unsigned int *total);
 int lazy_cma_region_mmap(struct vm_area_struct *vma);
+
+/* ---- lazy_cma_heap.c: per-node dma-buf heaps ---- */
+
+#define LAZY_CMA_HEAP_NAME_MAX	24
+
+/**
+ * struct lazy_cma_heap - the heap of one node
+ * @nid:	its node
+ * @name:	"lazy_cma-node<N>": device node /dev/dma_heap/<name>
+ * @res_name:	/proc/iomem name of its buffers: "<name> dma-buf"
+ * @buffers:	live buffers
+ * @bytes:	bytes in live buffers
+ * @allocs:	successful allocations so far
+ * @failures:	failed allocations so far
+ * @priv:	the registration path's data
+ */
+struct lazy_cma_heap {
+	int nid;
+	char name[LAZY_CMA_HEAP_NAME_MAX];
+	char res_name[LAZY_CMA_HEAP_NAME_MAX + 8];
+	atomic_long_t buffers;
+	atomic_long_t bytes;
+	atomic_long_t allocs;
+	atomic_long_t failures;
+	void *priv;
+};
+
+int lazy_cma_heaps_init(void);
+void lazy_cma_heaps_exit(void);
+struct dma_buf *lazy_cma_heap_allocate(struct lazy_cma_heap *heap,
+				       unsigned long len, u32 fd_flags,
+				       u64 heap_flags);
+
+/* lazy_cma_heap_fw.c or lazy_cma_heap_misc.c, chosen by Kbuild */
+int lazy_cma_heap_register(struct lazy_cma_heap *heap);
+void lazy_cma_heap_unregister(struct lazy_cma_heap *heap);
 
 /* ---- lazy_cma_dev.c: /dev/lazy_cma ---- */
 

@@ -16,6 +16,11 @@ module_param_named(reserve_mb, lazy_cma_reserve_mb, uint, 0644);
 MODULE_PARM_DESC(reserve_mb,
 		 "MiB a node must keep free above its zones' high watermarks after an allocation (default 64)");
 
+static bool lazy_cma_heaps_on = true;
+module_param_named(heaps, lazy_cma_heaps_on, bool, 0444);
+MODULE_PARM_DESC(heaps,
+		 "Register a dma-buf heap per node (default Y). Where the kernel's heap framework is used, registered heaps pin the module: load with heaps=0 to keep it unloadable");
+
 static int __init lazy_cma_init(void)
 {
 	int ret;
@@ -31,8 +36,15 @@ static int __init lazy_cma_init(void)
 		pr_err("cannot register /dev/%s: %d\n", KBUILD_MODNAME, ret);
 		goto err_regions;
 	}
+	if (lazy_cma_heaps_on) {
+		ret = lazy_cma_heaps_init();
+		if (ret)
+			goto err_dev;
+	}
 	return 0;
 
+err_dev:
+	lazy_cma_dev_unregister();
 err_regions:
 	lazy_cma_regions_exit();
 err_alloc:
@@ -42,6 +54,8 @@ err_alloc:
 
 static void __exit lazy_cma_exit(void)
 {
+	if (lazy_cma_heaps_on)
+		lazy_cma_heaps_exit();
 	lazy_cma_dev_unregister();
 	lazy_cma_regions_free_all();
 	lazy_cma_regions_exit();
