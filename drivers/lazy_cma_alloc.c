@@ -31,10 +31,14 @@
 #include <linux/page-flags.h>
 #include <linux/sched.h>
 #include <linux/sched/signal.h>
+#include <linux/timekeeping.h>
 #include <linux/topology.h>
 
 #include "lazy_cma.h"
 #include "lazy_cma_compat.h"
+
+#define CREATE_TRACE_POINTS
+#include "lazy_cma_trace.h"
 
 /* pages zeroed or copied between two looks at the scheduler and signals */
 #define LAZY_CMA_BATCH_PAGES	256
@@ -401,18 +405,19 @@ static int lazy_cma_any_node_alloc(struct lazy_cma_range *range,
 int lazy_cma_range_alloc(struct lazy_cma_range *range, int nid,
 			 unsigned long nr_pages, const char *name)
 {
+	u64 t0 = ktime_get_ns();
 	int ret;
 
 	ret = lazy_cma_check_node(nid);
 	if (ret)
-		return ret;
+		goto out_fail;
 
 	if (nid == NUMA_NO_NODE)
 		ret = lazy_cma_any_node_alloc(range, nr_pages, name);
 	else
 		ret = lazy_cma_node_alloc(range, nid, nr_pages, name);
 	if (ret)
-		return ret;
+		goto out_fail;
 
 	ret = lazy_cma_zero_new_pages(range->pfn, range->nr_pages);
 	/* a dying caller could never learn of the range: do not keep it */
@@ -420,9 +425,16 @@ int lazy_cma_range_alloc(struct lazy_cma_range *range, int nid,
 		ret = -EINTR;
 	if (ret) {
 		lazy_cma_range_free(range);
-		return ret;
+		goto out_fail;
 	}
+	trace_lazy_cma_alloc(range->nid, range->pfn, range->nr_pages,
+			     page_zone(pfn_to_page(range->pfn))->name,
+			     ktime_get_ns() - t0);
 	return 0;
+
+out_fail:
+	trace_lazy_cma_alloc_fail(nid, nr_pages, ret, ktime_get_ns() - t0);
+	return ret;
 }
 
 /**
@@ -501,6 +513,7 @@ void lazy_cma_range_release_tail(struct lazy_cma_range *range,
  */
 void lazy_cma_range_free(struct lazy_cma_range *range)
 {
+	trace_lazy_cma_free(range->nid, range->pfn, range->nr_pages);
 	remove_resource(&range->res);
 	free_contig_range(range->pfn, range->nr_pages);
 	lazy_cma_unclaim(&range->claim);

@@ -29,9 +29,11 @@
 #include <linux/rwsem.h>
 #include <linux/slab.h>
 #include <linux/string.h>
+#include <linux/timekeeping.h>
 
 #include "lazy_cma.h"
 #include "lazy_cma_compat.h"
+#include "lazy_cma_trace.h"
 
 struct address_space *lazy_cma_mapping;
 
@@ -348,32 +350,43 @@ static int region_move(struct lazy_cma_region *region, unsigned long nr_pages,
  */
 int lazy_cma_region_resize(u64 *phys, u64 *len)
 {
-	unsigned long nr_pages = *len >> PAGE_SHIFT;
+	unsigned long nr_pages = *len >> PAGE_SHIFT, old_pfn, old_nr;
 	struct lazy_cma_region *region, *moved;
+	const char *how = "same";
+	u64 t0 = ktime_get_ns();
 	int ret;
 
 	ret = region_claim(*phys, &region);
 	if (ret)
 		return ret;
+	old_pfn = region->range.pfn;
+	old_nr = region->range.nr_pages;
 
-	if (nr_pages == region->range.nr_pages) {
+	if (nr_pages == old_nr) {
 		ret = 0;
-	} else if (nr_pages < region->range.nr_pages) {
+	} else if (nr_pages < old_nr) {
+		how = "shrink";
 		ret = region_shrink(region, nr_pages);
 	} else {
+		how = "inplace";
 		ret = lazy_cma_range_grow(&region->range, nr_pages);
 		if (!ret) {
 			down_write(&lazy_cma_regions_lock);
 			region->range.nr_pages = nr_pages;
 			up_write(&lazy_cma_regions_lock);
 		} else if (ret != -EINTR) {
+			how = "moved";
 			ret = region_move(region, nr_pages, &moved);
 			if (!ret) {
 				*phys = lazy_cma_range_phys(&moved->range);
+				trace_lazy_cma_resize(old_pfn, old_nr, moved->range.pfn,
+						      nr_pages, how, 0, ktime_get_ns() - t0);
 				return 0;
 			}
 		}
 	}
+	trace_lazy_cma_resize(old_pfn, old_nr, region->range.pfn,
+			      region->range.nr_pages, how, ret, ktime_get_ns() - t0);
 	region_release(region);
 	return ret;
 }

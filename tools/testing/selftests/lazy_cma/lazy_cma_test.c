@@ -946,4 +946,62 @@ TEST_F_TIMEOUT(lc, parallel_nodes, 300)
 	EXPECT_EQ(0, iomem_count("par"));
 }
 
+static bool trace_has(const char *buf, const char *event, const char *what)
+{
+	const char *p = buf;
+
+	while ((p = strstr(p, event))) {
+		const char *eol = strchr(p, '\n');
+		size_t n = eol ? (size_t)(eol - p) : strlen(p);
+		char line[512];
+
+		snprintf(line, sizeof(line), "%.*s", (int)(n < 511 ? n : 511), p);
+		if (strstr(line, what))
+			return true;
+		p += n;
+	}
+	return false;
+}
+
+TEST_F(lc, tracepoints)
+{
+	const char *T = "/sys/kernel/tracing";
+	char path[128], want[128], *buf;
+	uint64_t phys, p, l = 4 * SZ_1M, none;
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/events/lazy_cma/enable", T);
+	if (access(path, F_OK))
+		SKIP(return, "no tracefs at %s", T);
+	snprintf(want, sizeof(want), "%s/trace", T);
+	ASSERT_EQ(0, write_str(want, ""));
+	ASSERT_EQ(0, write_str(path, "1"));
+
+	ASSERT_EQ(0, lc_alloc(self->fd, SZ_2M, 0, "traced", &phys));
+	p = phys;
+	ASSERT_EQ(0, lc_resize(self->fd, &p, &l));
+	ASSERT_EQ(0, lc_free(self->fd, p));
+	EXPECT_EQ(-ENOMEM, lc_alloc(self->fd, 1ULL << 40, 0, "traced", &none));
+	ASSERT_EQ(0, write_str(path, "0"));
+
+	buf = calloc(1, 1 << 20);
+	ASSERT_NE(NULL, buf);
+	fd = open(want, O_RDONLY);
+	ASSERT_LE(0, fd);
+	n = read(fd, buf, (1 << 20) - 1);
+	close(fd);
+	ASSERT_LT(0, n);
+	snprintf(want, sizeof(want), "node=0 pfn=0x%llx len=2097152 zone=",
+		 (unsigned long long)(phys / SZ_4K));
+	EXPECT_TRUE(trace_has(buf, "lazy_cma_alloc:", want)) TH_LOG("%s", buf);
+	EXPECT_TRUE(trace_has(buf, "lazy_cma_alloc:", "duration_ns="));
+	EXPECT_TRUE(trace_has(buf, "lazy_cma_resize:", "len=2097152 -> "));
+	EXPECT_TRUE(trace_has(buf, "lazy_cma_resize:", "len=4194304 how="));
+	snprintf(want, sizeof(want), "pfn=0x%llx len=4194304", (unsigned long long)(p / SZ_4K));
+	EXPECT_TRUE(trace_has(buf, "lazy_cma_free:", want));
+	EXPECT_TRUE(trace_has(buf, "lazy_cma_alloc_fail:", "len=1099511627776 errno=12"));
+	free(buf);
+}
+
 TEST_HARNESS_MAIN
