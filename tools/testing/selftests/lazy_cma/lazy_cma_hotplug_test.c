@@ -56,11 +56,18 @@ TEST(heap_appears_when_memory_comes_online)
 	ASSERT_EQ(0, ioctl(heap, DMA_HEAP_IOCTL_ALLOC, &d));
 	EXPECT_EQ(1, iomem_count("lazy_cma-node1 dma-buf"));
 	close((int)d.fd);
-	close(heap);
 
 	ASSERT_EQ(0, lc_alloc(fd, 64 * SZ_1M, 1, "late", &phys));
 	EXPECT_EQ(1, phys_node(phys));
 	EXPECT_EQ(0, lc_free(fd, phys));
+
+	/* memory gone again: the heap stays, and says ENODEV */
+	ASSERT_LT(0, node1_blocks("offline"));
+	d.fd = 0;
+	EXPECT_EQ(-1, ioctl(heap, DMA_HEAP_IOCTL_ALLOC, &d));
+	EXPECT_EQ(ENODEV, errno);
+	EXPECT_EQ(0, access(dev, F_OK));
+	close(heap);
 	close(fd);
 }
 
