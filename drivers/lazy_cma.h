@@ -74,9 +74,7 @@ static inline phys_addr_t lazy_cma_range_phys(const struct lazy_cma_range *range
  * struct lazy_cma_region - one region of /dev/lazy_cma
  * @node:	in the registry's tree, keyed by @range.pfn
  * @range:	the memory
- * @gen:	mappings made of this incarnation carry it; bumped when the
- *		region moves so that older mappings can never fault in again
- * @map_count:	live VMAs of this incarnation
+ * @views:	what its mappings may see (struct lazy_cma_view)
  * @req_nid:	node asked for at ALLOC (NUMA_NO_NODE = any); a moving RESIZE
  *		obeys it too
  * @busy:	a RESIZE or FREE is working on the region without the lock
@@ -85,8 +83,7 @@ static inline phys_addr_t lazy_cma_range_phys(const struct lazy_cma_range *range
 struct lazy_cma_region {
 	struct rb_node node;
 	struct lazy_cma_range range;
-	unsigned long gen;
-	unsigned int map_count;
+	struct list_head views;
 	int req_nid;
 	bool busy;
 	char name[LAZY_CMA_NAME_MAX];
@@ -97,7 +94,10 @@ extern struct address_space *lazy_cma_mapping;
 int lazy_cma_regions_init(void);
 void lazy_cma_regions_exit(void);
 void lazy_cma_regions_free_all(void);
-int lazy_cma_region_alloc(int nid, u64 len, const char *name, u64 *phys);
+struct lazy_cma_region *lazy_cma_region_alloc(int nid, u64 len, const char *name,
+					      u64 *phys);
+void lazy_cma_region_publish(struct lazy_cma_region *region);
+void lazy_cma_region_discard(struct lazy_cma_region *region);
 int lazy_cma_region_resize(u64 *phys, u64 *len);
 int lazy_cma_region_free(u64 phys);
 unsigned int lazy_cma_region_snapshot(u64 start,

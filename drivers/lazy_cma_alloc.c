@@ -76,20 +76,19 @@ static void lazy_cma_claim_resize(struct lazy_cma_claim *claim,
 	spin_unlock(&lazy_cma_claims_lock);
 }
 
-static bool lazy_cma_claimed(unsigned long pfn, unsigned long nr_pages)
+/* lowest pfn of [pfn, pfn + nr_pages) the allocator holds, or ULONG_MAX */
+static unsigned long lazy_cma_claimed(unsigned long pfn, unsigned long nr_pages)
 {
+	unsigned long lowest = ULONG_MAX;
 	struct lazy_cma_claim *c;
-	bool hit = false;
 
 	spin_lock(&lazy_cma_claims_lock);
 	list_for_each_entry(c, &lazy_cma_claims, node) {
-		if (c->pfn < pfn + nr_pages && pfn < c->pfn + c->nr_pages) {
-			hit = true;
-			break;
-		}
+		if (c->pfn < pfn + nr_pages && pfn < c->pfn + c->nr_pages)
+			lowest = min(lowest, max(c->pfn, pfn));
 	}
 	spin_unlock(&lazy_cma_claims_lock);
-	return hit;
+	return lowest;
 }
 
 static int lazy_cma_memory_notify(struct notifier_block *nb,
@@ -97,7 +96,8 @@ static int lazy_cma_memory_notify(struct notifier_block *nb,
 {
 	struct memory_notify *mn = arg;
 
-	if (action == MEM_GOING_OFFLINE && lazy_cma_claimed(mn->start_pfn, mn->nr_pages))
+	if (action == MEM_GOING_OFFLINE &&
+	    lazy_cma_claimed(mn->start_pfn, mn->nr_pages) != ULONG_MAX)
 		return notifier_from_errno(-EBUSY);
 	return NOTIFY_OK;
 }
@@ -167,15 +167,20 @@ static bool lazy_cma_node_has_room(int nid, unsigned long nr_pages)
 
 /*
  * Cheap look at [start, start + nr): false, with the lowest offending pfn in
- * *bad, if a page there can never be migrated or is not memory of @zone.
- * What cannot be told from the descriptors is left to alloc_contig_range().
+ * *bad, if a page there is already ours (or being taken by another request),
+ * can never be migrated, or is not memory of @zone.  What cannot be told from
+ * the descriptors is left to alloc_contig_range().
  */
 static bool lazy_cma_window_usable(struct zone *zone, unsigned long start,
 				   unsigned long nr, unsigned long *bad)
 {
-	unsigned long pfn;
+	unsigned long pfn, end = start + nr, claimed;
 
-	for (pfn = start; pfn < start + nr; pfn++) {
+	/* no migration work for memory we hold: in ZONE_MOVABLE isolation would not see it */
+	claimed = lazy_cma_claimed(start, nr);
+	if (claimed != ULONG_MAX)
+		end = claimed;
+	for (pfn = start; pfn < end; pfn++) {
 		struct page *page = pfn_to_online_page(pfn);
 
 		if (!page || page_zone(page) != zone || PageReserved(page) ||
@@ -185,6 +190,10 @@ static bool lazy_cma_window_usable(struct zone *zone, unsigned long start,
 		}
 		if (!(pfn & (LAZY_CMA_BATCH_PAGES * 16 - 1)))
 			cond_resched();
+	}
+	if (claimed != ULONG_MAX) {
+		*bad = claimed;
+		return false;
 	}
 	return true;
 }
@@ -476,6 +485,8 @@ int lazy_cma_range_grow(struct lazy_cma_range *range, unsigned long nr_pages)
 		goto out_free;
 	}
 	ret = lazy_cma_zero_new_pages(start, more);
+	if (!ret && fatal_signal_pending(current))
+		ret = -EINTR;
 	if (ret)
 		goto out_shrink;
 	lazy_cma_claim_resize(&range->claim, nr_pages);
@@ -492,6 +503,19 @@ out_unclaim:
 	return ret;
 }
 
+/* free_contig_range() does not yield: give back large ranges in chunks */
+static void lazy_cma_free_pages(unsigned long pfn, unsigned long nr_pages)
+{
+	while (nr_pages) {
+		unsigned long n = min(nr_pages, LAZY_CMA_CHUNK_PAGES);
+
+		free_contig_range(pfn, n);
+		pfn += n;
+		nr_pages -= n;
+		cond_resched();
+	}
+}
+
 /**
  * lazy_cma_range_release_tail() - give back what lies past @range's length
  * @range: a live range whose nr_pages has already been lowered
@@ -502,8 +526,8 @@ void lazy_cma_range_release_tail(struct lazy_cma_range *range,
 {
 	WARN_ON(adjust_resource(&range->res, range->res.start,
 				PFN_PHYS(range->nr_pages)));
-	free_contig_range(range->pfn + range->nr_pages,
-			  old_nr_pages - range->nr_pages);
+	lazy_cma_free_pages(range->pfn + range->nr_pages,
+			    old_nr_pages - range->nr_pages);
 	lazy_cma_claim_resize(&range->claim, range->nr_pages);
 }
 
@@ -515,6 +539,6 @@ void lazy_cma_range_free(struct lazy_cma_range *range)
 {
 	trace_lazy_cma_free(range->nid, range->pfn, range->nr_pages);
 	remove_resource(&range->res);
-	free_contig_range(range->pfn, range->nr_pages);
+	lazy_cma_free_pages(range->pfn, range->nr_pages);
 	lazy_cma_unclaim(&range->claim);
 }

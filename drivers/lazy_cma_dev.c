@@ -49,6 +49,7 @@ static bool lazy_cma_name_ok(const char *name)
 static long lazy_cma_ioctl_alloc(void __user *uarg)
 {
 	struct lazy_cma_allocation_data a;
+	struct lazy_cma_region *region;
 	u64 len;
 	int ret;
 
@@ -61,15 +62,16 @@ static long lazy_cma_ioctl_alloc(void __user *uarg)
 	if (ret)
 		return ret;
 
-	ret = lazy_cma_region_alloc(a.node, len, a.name, &a.phys_addr);
-	if (ret)
-		return ret;
+	region = lazy_cma_region_alloc(a.node, len, a.name, &a.phys_addr);
+	if (IS_ERR(region))
+		return PTR_ERR(region);
 
 	if (copy_to_user(uarg, &a, sizeof(a))) {
 		/* the caller could not learn the address: do not keep it */
-		lazy_cma_region_free(a.phys_addr);
+		lazy_cma_region_discard(region);
 		return -EFAULT;
 	}
+	lazy_cma_region_publish(region);
 	return 0;
 }
 

@@ -178,7 +178,8 @@ static const struct vm_operations_struct lazy_cma_heap_vm_ops = {
  */
 static int lazy_cma_heap_mmap(struct dma_buf *dmabuf, struct vm_area_struct *vma)
 {
-	if (!(vma->vm_flags & VM_SHARED))
+	/* MAP_SHARED (a read-only descriptor clears VM_SHARED, not VM_MAYSHARE) */
+	if (!(vma->vm_flags & VM_MAYSHARE))
 		return -EINVAL;
 	lazy_cma_vm_flags_set(vma, VM_PFNMAP | VM_IO | VM_DONTEXPAND | VM_DONTDUMP);
 	vma->vm_ops = &lazy_cma_heap_vm_ops;

@@ -38,11 +38,18 @@ int lazy_cma_heap_register(struct lazy_cma_heap *heap)
 	};
 	struct dma_heap *dma_heap;
 
+	/*
+	 * One reference per heap, never dropped: see above.  Taken first, so
+	 * that a heap is never registered once rmmod has begun (a late
+	 * memory-online scan racing with unload).
+	 */
+	if (!try_module_get(THIS_MODULE))
+		return -ENODEV;
 	dma_heap = dma_heap_add(&exp_info);
-	if (IS_ERR(dma_heap))
+	if (IS_ERR(dma_heap)) {
+		module_put(THIS_MODULE);
 		return PTR_ERR(dma_heap);
-	/* one reference per heap, never dropped: see above */
-	__module_get(THIS_MODULE);
+	}
 	return 0;
 }
 

@@ -13,11 +13,14 @@
  * private inode (lazy_cma_mapping, on a pseudo filesystem of our own, as
  * /dev/mem does), with the physical address as file offset, so unmap_mapping_range()
  * on a physical range reaches every mapping of it, whatever device node or
- * process made it.  Each mapping remembers the incarnation (gen) of the region
- * it was made for; a fault is served only while that incarnation lives and
- * covers the address.  Lookups and PTE insertion happen under the read lock,
- * so once a writer has retired an incarnation or shortened a region and
- * dropped the lock, one unmap_mapping_range() removes every PTE for good.
+ * process made it.  Each mmap() gets a view (shared by the VMAs that split
+ * or fork from it) naming the region object it was made for and a limit no
+ * fault may reach: a moved or freed region detaches its views (later faults
+ * get SIGBUS, even if a new region appears at the same address), and a
+ * shrink lowers the limit of every existing view (a later regrow in place
+ * never shows through an old mapping).  Views are read and PTEs inserted under
+ * the read lock, so once a writer has changed them and dropped the lock, one
+ * unmap_mapping_range() removes every stale PTE for good.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -40,8 +43,20 @@ struct address_space *lazy_cma_mapping;
 static DECLARE_RWSEM(lazy_cma_regions_lock);
 static struct rb_root lazy_cma_regions = RB_ROOT;
 static unsigned int lazy_cma_nr_regions;
-/* incarnation numbers; 0 means "none" (a region that is moving) */
-static unsigned long lazy_cma_last_gen;
+
+/**
+ * struct lazy_cma_view - what one mmap() of a region may see
+ * @node:	in the region's list of views
+ * @region:	the region; NULL once it was freed or moved
+ * @limit:	first pfn that may never be faulted in through this view
+ * @vmas:	VMAs using the view (splits and forks share it)
+ */
+struct lazy_cma_view {
+	struct list_head node;
+	struct lazy_cma_region *region;
+	unsigned long limit;
+	unsigned int vmas;
+};
 
 #define LAZY_CMA_FS_MAGIC	0x6c7a636d	/* "lzcm" */
 
@@ -167,6 +182,9 @@ static void revoke_mappings(unsigned long pfn, unsigned long nr_pages)
 			    PFN_PHYS(nr_pages), 1);
 }
 
+static void region_release(struct lazy_cma_region *region);
+static void region_destroy(struct lazy_cma_region *region);
+
 static struct lazy_cma_region *region_new(int nid, const char *name)
 {
 	struct lazy_cma_region *region;
@@ -175,42 +193,60 @@ static struct lazy_cma_region *region_new(int nid, const char *name)
 	if (!region)
 		return NULL;
 	region->req_nid = nid;
+	INIT_LIST_HEAD(&region->views);
 	strscpy(region->name, name[0] ? name : KBUILD_MODNAME, sizeof(region->name));
 	return region;
 }
 
 /**
- * lazy_cma_region_alloc() - create a region
+ * lazy_cma_region_alloc() - create a region, busy until published
  * @nid: node, or NUMA_NO_NODE
  * @len: bytes, page-aligned, not 0
  * @name: /proc/iomem name ("" = "lazy_cma"), already validated
  * @phys: its physical start on success
  *
- * Return: 0 or the allocator's error.
+ * The region is listed at once but answers -EBUSY to RESIZE, FREE and mmap
+ * until lazy_cma_region_publish(), or goes with lazy_cma_region_discard() if
+ * its creator cannot be told the address.
+ *
+ * Return: the region, or an ERR_PTR() of the allocator's error.
  */
-int lazy_cma_region_alloc(int nid, u64 len, const char *name, u64 *phys)
+struct lazy_cma_region *lazy_cma_region_alloc(int nid, u64 len, const char *name,
+					      u64 *phys)
 {
 	struct lazy_cma_region *region;
 	int ret;
 
 	region = region_new(nid, name);
 	if (!region)
-		return -ENOMEM;
+		return ERR_PTR(-ENOMEM);
 
 	ret = lazy_cma_range_alloc(&region->range, nid, len >> PAGE_SHIFT,
 				   region->name);
 	if (ret) {
 		kfree(region);
-		return ret;
+		return ERR_PTR(ret);
 	}
 
+	region->busy = true;
+	*phys = lazy_cma_range_phys(&region->range);
 	down_write(&lazy_cma_regions_lock);
-	region->gen = ++lazy_cma_last_gen;
 	region_insert(region);
 	up_write(&lazy_cma_regions_lock);
+	return region;
+}
 
-	*phys = lazy_cma_range_phys(&region->range);
-	return 0;
+void lazy_cma_region_publish(struct lazy_cma_region *region)
+{
+	region_release(region);
+}
+
+void lazy_cma_region_discard(struct lazy_cma_region *region)
+{
+	down_write(&lazy_cma_regions_lock);
+	region_erase(region);
+	up_write(&lazy_cma_regions_lock);
+	region_destroy(region);
 }
 
 /* find the region starting at @phys and mark it busy */
@@ -243,8 +279,21 @@ static void region_release(struct lazy_cma_region *region)
 	up_write(&lazy_cma_regions_lock);
 }
 
+/* the region goes away or moves: its mappings can never fault in again */
+static void region_detach_views(struct lazy_cma_region *region)
+{
+	struct lazy_cma_view *v, *tmp;
+
+	lockdep_assert_held_write(&lazy_cma_regions_lock);
+	list_for_each_entry_safe(v, tmp, &region->views, node) {
+		list_del_init(&v->node);
+		v->region = NULL;
+	}
+}
+
 static void region_destroy(struct lazy_cma_region *region)
 {
+	WARN_ON(!list_empty(&region->views));
 	lazy_cma_range_free(&region->range);
 	kfree(region);
 }
@@ -269,12 +318,14 @@ int lazy_cma_region_free(u64 phys)
 
 	down_write(&lazy_cma_regions_lock);
 	region = region_at(PHYS_PFN(phys));
-	if (!region)
+	if (!region) {
 		ret = -ENOENT;
-	else if (region->busy)
+	} else if (region->busy) {
 		ret = -EBUSY;
-	else
+	} else {
 		region_erase(region);
+		region_detach_views(region);
+	}
 	up_write(&lazy_cma_regions_lock);
 	if (ret)
 		return ret;
@@ -287,9 +338,12 @@ int lazy_cma_region_free(u64 phys)
 static int region_shrink(struct lazy_cma_region *region, unsigned long nr_pages)
 {
 	unsigned long old_nr = region->range.nr_pages;
+	struct lazy_cma_view *v;
 
 	down_write(&lazy_cma_regions_lock);
 	region->range.nr_pages = nr_pages;
+	list_for_each_entry(v, &region->views, node)
+		v->limit = min(v->limit, region_end_pfn(region));
 	up_write(&lazy_cma_regions_lock);
 
 	revoke_mappings(region->range.pfn + nr_pages, old_nr - nr_pages);
@@ -299,7 +353,7 @@ static int region_shrink(struct lazy_cma_region *region, unsigned long nr_pages)
 
 /* take a new range, copy, and swap it in; the old address stops existing */
 static int region_move(struct lazy_cma_region *region, unsigned long nr_pages,
-		       struct lazy_cma_region **moved)
+		       u64 *phys)
 {
 	struct lazy_cma_region *new;
 	int ret;
@@ -314,24 +368,22 @@ static int region_move(struct lazy_cma_region *region, unsigned long nr_pages,
 		return ret;
 	}
 
-	/* from here on nothing can fail: retire the old incarnation */
+	/* from here on nothing can fail: old mappings stop here */
 	down_write(&lazy_cma_regions_lock);
-	region->gen = 0;
-	region->map_count = 0;
+	region_detach_views(region);
 	up_write(&lazy_cma_regions_lock);
 	revoke_mappings(region->range.pfn, region->range.nr_pages);
 
 	lazy_cma_copy_pages(new->range.pfn, region->range.pfn,
 			    region->range.nr_pages);
 
+	*phys = lazy_cma_range_phys(&new->range);
 	down_write(&lazy_cma_regions_lock);
 	region_erase(region);
-	new->gen = ++lazy_cma_last_gen;
 	region_insert(new);
 	up_write(&lazy_cma_regions_lock);
 
 	region_destroy(region);
-	*moved = new;
 	return 0;
 }
 
@@ -351,7 +403,7 @@ static int region_move(struct lazy_cma_region *region, unsigned long nr_pages,
 int lazy_cma_region_resize(u64 *phys, u64 *len)
 {
 	unsigned long nr_pages = *len >> PAGE_SHIFT, old_pfn, old_nr;
-	struct lazy_cma_region *region, *moved;
+	struct lazy_cma_region *region;
 	const char *how = "same";
 	u64 t0 = ktime_get_ns();
 	int ret;
@@ -375,20 +427,32 @@ int lazy_cma_region_resize(u64 *phys, u64 *len)
 			region->range.nr_pages = nr_pages;
 			up_write(&lazy_cma_regions_lock);
 		} else if (ret != -EINTR) {
+			/* the old region object is gone once this succeeds */
 			how = "moved";
-			ret = region_move(region, nr_pages, &moved);
-			if (!ret) {
-				*phys = lazy_cma_range_phys(&moved->range);
-				trace_lazy_cma_resize(old_pfn, old_nr, moved->range.pfn,
-						      nr_pages, how, 0, ktime_get_ns() - t0);
+			ret = region_move(region, nr_pages, phys);
+			trace_lazy_cma_resize(old_pfn, old_nr, ret ? old_pfn : PHYS_PFN(*phys),
+					      ret ? old_nr : nr_pages, how, ret,
+					      ktime_get_ns() - t0);
+			if (!ret)
 				return 0;
-			}
+			region_release(region);
+			return ret;
 		}
 	}
-	trace_lazy_cma_resize(old_pfn, old_nr, region->range.pfn,
-			      region->range.nr_pages, how, ret, ktime_get_ns() - t0);
+	trace_lazy_cma_resize(old_pfn, old_nr, old_pfn, ret ? old_nr : nr_pages, how,
+			      ret, ktime_get_ns() - t0);
 	region_release(region);
 	return ret;
+}
+
+static unsigned int region_map_count(struct lazy_cma_region *region)
+{
+	struct lazy_cma_view *v;
+	unsigned int n = 0;
+
+	list_for_each_entry(v, &region->views, node)
+		n += v->vmas;
+	return n;
 }
 
 /**
@@ -420,51 +484,46 @@ unsigned int lazy_cma_region_snapshot(u64 start,
 		out[i].phys_addr = lazy_cma_range_phys(&r->range);
 		out[i].len = PFN_PHYS(r->range.nr_pages);
 		out[i].node = r->range.nid;
-		out[i].map_count = r->map_count;
+		out[i].map_count = region_map_count(r);
 		strscpy(out[i].name, r->name, sizeof(out[i].name));
 	}
 	up_read(&lazy_cma_regions_lock);
 	return i;
 }
 
-static struct lazy_cma_region *vma_region(struct vm_area_struct *vma,
-					  unsigned long pfn)
-{
-	struct lazy_cma_region *r = region_containing(pfn);
-
-	return r && r->gen == (unsigned long)vma->vm_private_data ? r : NULL;
-}
-
 static void lazy_cma_vm_open(struct vm_area_struct *vma)
 {
-	struct lazy_cma_region *r;
+	struct lazy_cma_view *v = vma->vm_private_data;
 
 	down_write(&lazy_cma_regions_lock);
-	r = vma_region(vma, vma->vm_pgoff);
-	if (r)
-		r->map_count++;
+	v->vmas++;
 	up_write(&lazy_cma_regions_lock);
 }
 
 static void lazy_cma_vm_close(struct vm_area_struct *vma)
 {
-	struct lazy_cma_region *r;
+	struct lazy_cma_view *v = vma->vm_private_data;
 
 	down_write(&lazy_cma_regions_lock);
-	r = vma_region(vma, vma->vm_pgoff);
-	if (r && r->map_count)
-		r->map_count--;
+	if (!--v->vmas) {
+		if (v->region)
+			list_del(&v->node);
+		kfree(v);
+	}
 	up_write(&lazy_cma_regions_lock);
 }
 
 static vm_fault_t lazy_cma_vm_fault(struct vm_fault *vmf)
 {
-	struct vm_area_struct *vma = vmf->vma;
+	struct lazy_cma_view *v = vmf->vma->vm_private_data;
 	vm_fault_t ret = VM_FAULT_SIGBUS;
+	struct lazy_cma_region *r;
 
 	down_read(&lazy_cma_regions_lock);
-	if (vma_region(vma, vmf->pgoff))
-		ret = vmf_insert_pfn(vma, vmf->address, vmf->pgoff);
+	r = v->region;
+	if (r && vmf->pgoff >= r->range.pfn && vmf->pgoff < region_end_pfn(r) &&
+	    vmf->pgoff < v->limit)
+		ret = vmf_insert_pfn(vmf->vma, vmf->address, vmf->pgoff);
 	up_read(&lazy_cma_regions_lock);
 	return ret;
 }
@@ -486,13 +545,19 @@ static const struct vm_operations_struct lazy_cma_vm_ops = {
 int lazy_cma_region_mmap(struct vm_area_struct *vma)
 {
 	unsigned long first = vma->vm_pgoff, last;
+	struct lazy_cma_view *v;
 	struct lazy_cma_region *r;
 	int ret = 0;
 
-	if (!(vma->vm_flags & VM_SHARED))
+	/* MAP_SHARED (a read-only descriptor clears VM_SHARED, not VM_MAYSHARE) */
+	if (!(vma->vm_flags & VM_MAYSHARE))
 		return -EINVAL;
 	if (check_add_overflow(first, vma_pages(vma) - 1, &last))
 		return -ENXIO;
+
+	v = kzalloc(sizeof(*v), GFP_KERNEL);
+	if (!v)
+		return -ENOMEM;
 
 	down_write(&lazy_cma_regions_lock);
 	r = region_containing(first);
@@ -501,13 +566,18 @@ int lazy_cma_region_mmap(struct vm_area_struct *vma)
 	} else if (r->busy) {
 		ret = -EBUSY;
 	} else {
-		vma->vm_private_data = (void *)r->gen;
-		r->map_count++;
+		v->region = r;
+		v->limit = ULONG_MAX;
+		v->vmas = 1;
+		list_add(&v->node, &r->views);
 	}
 	up_write(&lazy_cma_regions_lock);
-	if (ret)
+	if (ret) {
+		kfree(v);
 		return ret;
+	}
 
+	vma->vm_private_data = v;
 	lazy_cma_vm_flags_set(vma, VM_PFNMAP | VM_IO | VM_DONTEXPAND | VM_DONTDUMP);
 	vma->vm_ops = &lazy_cma_vm_ops;
 	return 0;
@@ -516,14 +586,21 @@ int lazy_cma_region_mmap(struct vm_area_struct *vma)
 /* module unload: no file is open, so nothing maps any region */
 void lazy_cma_regions_free_all(void)
 {
-	struct rb_node *n;
+	for (;;) {
+		struct lazy_cma_region *r = NULL;
+		struct rb_node *n;
 
-	down_write(&lazy_cma_regions_lock);
-	while ((n = rb_first(&lazy_cma_regions))) {
-		struct lazy_cma_region *r = rb_entry(n, struct lazy_cma_region, node);
-
-		region_erase(r);
+		down_write(&lazy_cma_regions_lock);
+		n = rb_first(&lazy_cma_regions);
+		if (n) {
+			r = rb_entry(n, struct lazy_cma_region, node);
+			region_erase(r);
+			region_detach_views(r);
+		}
+		up_write(&lazy_cma_regions_lock);
+		if (!r)
+			break;
 		region_destroy(r);
+		cond_resched();
 	}
-	up_write(&lazy_cma_regions_lock);
 }

@@ -287,6 +287,20 @@ TEST_F(heap, mmap_and_sync)
 	EXPECT_EQ(EINVAL, errno);
 	munmap(m, len);
 
+	/* a read-only dma-buf maps read-only, shared */
+	{
+		int rbuf;
+		void *r;
+
+		ASSERT_EQ(0, heap_alloc(self->fd, SZ_1M, O_RDONLY, 0, &rbuf));
+		r = mmap(NULL, SZ_1M, PROT_READ, MAP_SHARED, rbuf, 0);
+		EXPECT_NE(MAP_FAILED, r);
+		if (r != MAP_FAILED)
+			munmap(r, SZ_1M);
+		EXPECT_EQ(MAP_FAILED, mmap(NULL, SZ_1M, PROT_WRITE, MAP_SHARED, rbuf, 0));
+		EXPECT_EQ(EACCES, errno);
+		close(rbuf);
+	}
 	/* private and oversized mappings are refused */
 	EXPECT_EQ(MAP_FAILED, mmap(NULL, len, PROT_READ, MAP_PRIVATE, buf, 0));
 	EXPECT_EQ(EINVAL, errno);

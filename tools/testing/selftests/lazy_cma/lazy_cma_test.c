@@ -662,6 +662,20 @@ TEST_F(lc, mmap_limits)
 	EXPECT_EQ(EINVAL, errno);
 	EXPECT_EQ(MAP_FAILED, mmap(NULL, SZ_4K, PROT_READ, MAP_SHARED, self->fd, (off_t)(phys + 512)));
 	EXPECT_EQ(EINVAL, errno);
+	/* a read-only descriptor maps read-only, shared */
+	{
+		int ro = open(LC_DEV, O_RDONLY | O_CLOEXEC);
+
+		ASSERT_LE(0, ro);
+		m = mmap(NULL, SZ_4K, PROT_READ, MAP_SHARED, ro, (off_t)phys);
+		ASSERT_NE(MAP_FAILED, m);
+		EXPECT_EQ(0, *(volatile char *)m);
+		munmap(m, SZ_4K);
+		EXPECT_EQ(MAP_FAILED, mmap(NULL, SZ_4K, PROT_READ | PROT_WRITE, MAP_SHARED, ro,
+					   (off_t)phys));
+		EXPECT_EQ(EACCES, errno);
+		close(ro);
+	}
 	/* the last page alone is fine */
 	m = mmap(NULL, SZ_4K, PROT_READ | PROT_WRITE, MAP_SHARED, self->fd, (off_t)(phys + len - SZ_4K));
 	ASSERT_NE(MAP_FAILED, m);
@@ -697,7 +711,7 @@ TEST_F(lc, free_revokes_mappings)
 TEST_F(node, shrink)
 {
 	struct lazy_cma_region_info info;
-	uint64_t phys, p, len = 8 * SZ_1M, nlen = 2 * SZ_1M + 1;
+	uint64_t phys, p, len = 8 * SZ_1M, nlen = 2 * SZ_1M + 1, l2;
 	char *m;
 
 	ASSERT_EQ(0, lc_alloc(self->fd, len, variant->node, "shrink", &phys));
@@ -717,10 +731,22 @@ TEST_F(node, shrink)
 	EXPECT_EQ(0, WEXITSTATUS(touch_in_child(m + nlen - 1)));
 	EXPECT_TRUE(killed_by(touch_in_child(m + nlen), SIGBUS));
 	EXPECT_TRUE(killed_by(touch_in_child(m + len - 1), SIGBUS));
-	munmap(m, len);
+	/* the mapping still exists (its kept part works), and is counted */
+	ASSERT_EQ(0, lc_find(self->fd, phys, &info));
+	EXPECT_EQ(1, info.map_count);
 	/* same size is a no-op */
 	ASSERT_EQ(0, lc_resize(self->fd, &p, &nlen));
 	EXPECT_EQ(phys, p);
+	/* grown back (in place if it can): the old mapping never sees the new tail */
+	l2 = len;
+	ASSERT_EQ(0, lc_resize(self->fd, &p, &l2));
+	TH_LOG("regrown %s", p == phys ? "in place" : "by moving");
+	EXPECT_TRUE(killed_by(touch_in_child(m + len - 1), SIGBUS));
+	if (p == phys)
+		EXPECT_EQ(0, WEXITSTATUS(touch_in_child(m)));
+	munmap(m, len);
+	ASSERT_EQ(0, lc_find(self->fd, p, &info));
+	EXPECT_EQ(0, info.map_count);
 }
 
 TEST_F(lc, resize_einval_enomem_keeps_region)
