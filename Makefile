@@ -51,6 +51,46 @@ demo: tool
 	cp $(OUT)/user/lazy_cma_tool $(VM)/demo $(OUT)/demo/
 	$(VM)/run --kernel $(DEMO_KERNEL) --share $(OUT)/demo -- ./demo
 
+# --- install / uninstall ------------------------------------------------
+# KVER here names a Debian series (6.12, 7.3), not a kernel release, so the
+# release the module is installed for is KREL: the one recorded by
+# build-module (out/$(KVER)/krel), else the one KDIR was configured for.
+DESTDIR ?=
+PREFIX ?= /usr/local
+SBINDIR ?= $(PREFIX)/sbin
+MANDIR ?= $(PREFIX)/share/man
+UDEVRULESDIR ?= /etc/udev/rules.d
+INSTALL ?= install
+MODULE_KO = $(if $(KVER),$(OUT)/$(KVER),$(CURDIR))/lazy_cma.ko
+KREL ?= $(strip $(if $(KVER),$(shell cat $(OUT)/$(KVER)/krel 2>/dev/null),\
+	$(shell cat $(KDIR)/include/config/kernel.release 2>/dev/null || uname -r)))
+MODDIR = /lib/modules/$(KREL)/updates
+# a staged install (DESTDIR) leaves depmod and udev to the package's scripts
+DEPMOD = $(if $(DESTDIR),@echo "skipping depmod -a $(KREL) (DESTDIR set)",depmod -a $(KREL))
+
+install: install-module install-tool
+
+# the module built by "make" (or "make KVER=..."); with DKMS, skip this one
+install-module: module
+	@test -n "$(KREL)" || { echo "install: no kernel release (KREL)" >&2; exit 1; }
+	$(INSTALL) -D -m 0644 $(MODULE_KO) $(DESTDIR)$(MODDIR)/lazy_cma.ko
+	$(DEPMOD)
+
+# lazy_cma_tool, its man page and the udev rule
+install-tool: tool
+	$(INSTALL) -D -m 0755 $(OUT)/user/lazy_cma_tool $(DESTDIR)$(SBINDIR)/lazy_cma_tool
+	$(INSTALL) -D -m 0644 tools/lazy_cma_tool/lazy_cma_tool.8 $(DESTDIR)$(MANDIR)/man8/lazy_cma_tool.8
+	$(INSTALL) -D -m 0644 udev/60-lazy_cma.rules $(DESTDIR)$(UDEVRULESDIR)/60-lazy_cma.rules
+
+uninstall:
+	rm -f $(DESTDIR)$(MODDIR)/lazy_cma.ko
+	rm -f $(DESTDIR)$(SBINDIR)/lazy_cma_tool
+	rm -f $(DESTDIR)$(MANDIR)/man8/lazy_cma_tool.8
+	rm -f $(DESTDIR)$(UDEVRULESDIR)/60-lazy_cma.rules
+	$(DEPMOD)
+
+.PHONY: install install-module install-tool uninstall
+
 clean:
 	-$(MAKE) -C $(KDIR) M=$(CURDIR) clean 2>/dev/null
 	rm -rf $(OUT)
