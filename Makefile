@@ -9,15 +9,15 @@
 
 # The kernel series tested, named once.  Each resolves to Debian's newest
 # package of that series when provisioned.
-KERNELS ?= 6.12 7.3
+KERNELS ?= 6.1 6.12 7.3
 DEMO_KERNEL ?= $(lastword $(KERNELS))
 
 KVER ?=
 KDIR ?= /lib/modules/$(shell uname -r)/build
 CACHE := $(or $(XDG_CACHE_HOME),$(HOME)/.cache)/lazy_cma
 OUT := $(CURDIR)/out
-# the kselftest harness comes from the linux-source of the host's suite
-HARNESS_SERIES ?= $(firstword $(KERNELS))
+# the kselftest harness and checkpatch come from the newest series' linux-source
+HARNESS_SERIES ?= $(lastword $(KERNELS))
 KSFT_DIR := $(CACHE)/src-$(HARNESS_SERIES)/tools/testing/selftests
 VM := $(CURDIR)/tools/testing/vm
 
