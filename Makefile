@@ -11,6 +11,8 @@
 # package of that series when provisioned.
 KERNELS ?= 6.1 6.12 7.3
 DEMO_KERNEL ?= $(lastword $(KERNELS))
+# built from that series' linux-source with the kernel's checkers
+DEBUG_KERNEL ?= $(lastword $(KERNELS))-debug
 
 KVER ?=
 KDIR ?= /lib/modules/$(shell uname -r)/build
@@ -42,8 +44,21 @@ selftests: $(KSFT_DIR)/kselftest_harness.h
 	$(MAKE) -C tools/testing/selftests/lazy_cma KSFT_DIR=$(KSFT_DIR) OUTPUT=$(OUT)/user
 	cp $(VM)/guest-selftests $(OUT)/user/
 
+# the test command: every kernel of KERNELS, then the debug kernel
 check: tool selftests
+	DEBUG_SERIES=$(DEBUG_KERNEL) $(VM)/check $(KERNELS)
+
+# the debug kernel alone (KASAN, lockdep, kmemleak, fault injection, ...)
+check-debug: tool selftests
+	DEBUG_SERIES=$(DEBUG_KERNEL) $(VM)/check
+
+# the stock kernels alone (minutes, once provisioned)
+check-quick: tool selftests
 	$(VM)/check $(KERNELS)
+
+# benchmark in one debug-kernel guest: bench.json, bench.txt, bench.png
+bench: tool selftests
+	$(VM)/bench $(DEBUG_KERNEL)
 
 demo: tool
 	$(VM)/build-module $(DEMO_KERNEL)
@@ -95,4 +110,4 @@ clean:
 	-$(MAKE) -C $(KDIR) M=$(CURDIR) clean 2>/dev/null
 	rm -rf $(OUT)
 
-.PHONY: all module tool selftests check demo clean
+.PHONY: all module tool selftests check check-debug check-quick bench demo clean

@@ -50,6 +50,7 @@ struct lazy_cma_range {
 };
 
 extern unsigned int lazy_cma_reserve_mb;
+extern bool lazy_cma_naive;
 
 int lazy_cma_alloc_init(void);
 void lazy_cma_alloc_exit(void);

@@ -315,6 +315,40 @@ out_unclaim:
 	return ret;
 }
 
+/*
+ * The naive strategy, kept as a baseline for the benchmark (strategy=naive):
+ * top-down in pageblock steps, alloc_contig_range() at every step, no look at
+ * the page descriptors first.  Only what alloc_contig_range() itself requires
+ * (online memory of this zone at both ends) is checked.
+ */
+static int lazy_cma_zone_alloc_naive(struct lazy_cma_range *range, struct zone *zone,
+				     unsigned long nr, const char *name)
+{
+	unsigned long align = pageblock_nr_pages;
+	unsigned long lo = ALIGN(zone->zone_start_pfn, align);
+	unsigned long hi = zone_end_pfn(zone);
+	unsigned long start;
+	int ret;
+
+	if (hi < nr || hi - nr < lo)
+		return -ENOMEM;
+	for (start = ALIGN_DOWN(hi - nr, align); ; start -= align) {
+		struct page *first = pfn_to_online_page(start);
+		struct page *last = pfn_to_online_page(start + nr - 1);
+
+		if (fatal_signal_pending(current))
+			return -EINTR;
+		if (first && last && page_zone(first) == zone && page_zone(last) == zone) {
+			ret = lazy_cma_take(range, start, nr, name);
+			if (!ret || ret == -EINTR)
+				return ret;
+		}
+		cond_resched();
+		if (start < lo + align)
+			return -ENOMEM;
+	}
+}
+
 static int lazy_cma_zone_alloc(struct lazy_cma_range *range, struct zone *zone,
 			       unsigned long nr, const char *name)
 {
@@ -324,6 +358,8 @@ static int lazy_cma_zone_alloc(struct lazy_cma_range *range, struct zone *zone,
 	unsigned long start, bad;
 	int ret;
 
+	if (READ_ONCE(lazy_cma_naive))
+		return lazy_cma_zone_alloc_naive(range, zone, nr, name);
 	if (hi < nr || hi - nr < lo)
 		return -ENOMEM;
 

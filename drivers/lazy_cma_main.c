@@ -16,6 +16,11 @@ module_param_named(reserve_mb, lazy_cma_reserve_mb, uint, 0644);
 MODULE_PARM_DESC(reserve_mb,
 		 "MiB a node must keep free above its zones' high watermarks after an allocation (default 64)");
 
+bool lazy_cma_naive;
+module_param_named(naive, lazy_cma_naive, bool, 0644);
+MODULE_PARM_DESC(naive,
+		 "Benchmark baseline: search top-down in pageblock steps calling alloc_contig_range() at each (default N)");
+
 static bool lazy_cma_heaps_on = true;
 module_param_named(heaps, lazy_cma_heaps_on, bool, 0444);
 MODULE_PARM_DESC(heaps,

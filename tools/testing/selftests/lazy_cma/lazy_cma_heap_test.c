@@ -506,6 +506,40 @@ TEST_F(heap, iomem_lives_while_mapped_and_counters)
 	EXPECT_EQ(f0 + 1, f1);
 }
 
+/* an unprivileged reader of /proc/iomem sees the entry, but no address */
+TEST_F(heap, no_physical_address_for_unprivileged)
+{
+	char line[256];
+	int buf, status, ok = 0;
+	pid_t pid;
+
+	ASSERT_EQ(0, heap_alloc(self->fd, SZ_1M, O_RDWR, 0, &buf));
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid) {
+		FILE *f;
+
+		if (setgid(65534) || setuid(65534))
+			_exit(100);
+		f = fopen("/proc/iomem", "r");
+		if (!f)
+			_exit(101);
+		while (fgets(line, sizeof(line), f)) {
+			unsigned long long s, e;
+
+			if (!strstr(line, self->res))
+				continue;
+			if (sscanf(line, " %llx-%llx", &s, &e) != 2 || s || e)
+				_exit(102);
+			ok++;
+		}
+		_exit(ok ? 0 : 103);
+	}
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) TH_LOG("status 0x%x", status);
+	close(buf);
+}
+
 static int unload(void)
 {
 	return syscall(__NR_delete_module, "lazy_cma", O_NONBLOCK) ? -errno : 0;

@@ -92,6 +92,23 @@ TEST_F_TIMEOUT(unload, rmmod_frees_everything, 300)
 	/* within 1 % of what it was */
 	EXPECT_LE(labs(after - before), before / 100);
 
+	/* and against the machine before the module was ever loaded */
+	{
+		FILE *f = fopen("/tmp/memfree_before_load", "r");
+		long pre = -1;
+
+		if (f) {
+			if (fscanf(f, "MemFree: %ld", &pre) != 1)
+				pre = -1;
+			fclose(f);
+		}
+		if (pre > 0) {
+			TH_LOG("MemFree before load %ld kB, after the suite and rmmod %ld kB (%+.2f %%)",
+			       pre, after, 100.0 * (after - pre) / pre);
+			EXPECT_LE(labs(after - pre), pre / 100);
+		}
+	}
+
 	/* and it comes back empty */
 	ASSERT_EQ(0, load());
 	fd = lc_open();
