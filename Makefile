@@ -60,11 +60,11 @@ check-quick: tool selftests
 bench: tool selftests
 	$(VM)/bench $(DEBUG_KERNEL)
 
-demo: tool
+demo: tool selftests
 	$(VM)/build-module $(DEMO_KERNEL)
 	@rm -rf $(OUT)/demo && mkdir -p $(OUT)/demo
-	cp $(OUT)/user/lazy_cma_tool $(VM)/demo $(OUT)/demo/
-	$(VM)/run --kernel $(DEMO_KERNEL) --share $(OUT)/demo -- ./demo
+	cp $(OUT)/user/lazy_cma_tool $(OUT)/user/lazy_cma_heap_demo $(VM)/demo $(OUT)/demo/
+	$(VM)/run --kernel $(DEMO_KERNEL) --share $(OUT)/demo --kmod vgem -- ./demo
 
 # --- install / uninstall ------------------------------------------------
 # KVER here names a Debian series (6.12, 7.3), not a kernel release, so the
