@@ -57,8 +57,9 @@ check-quick: tool selftests
 	$(VM)/check $(KERNELS)
 
 # benchmark in one debug-kernel guest: bench.json, bench.txt, bench.png
+BENCH_KERNEL ?= $(DEBUG_KERNEL)
 bench: tool selftests
-	$(VM)/bench $(DEBUG_KERNEL)
+	$(VM)/bench $(BENCH_KERNEL)
 
 demo: tool selftests
 	$(VM)/build-module $(DEMO_KERNEL)
