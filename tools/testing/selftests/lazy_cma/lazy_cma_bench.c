@@ -11,6 +11,7 @@
 #include <signal.h>
 #include <linux/dma-heap.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <time.h>
 
@@ -138,7 +139,8 @@ struct frag {
 
 static void fragment(struct frag *f, double share)
 {
-	long total_mb = meminfo_kb("MemTotal") / 1024, target = (long)(total_mb * share), mb;
+	/* a share of the memory that is free now (the CMA area and kernel excluded) */
+	long total_mb = meminfo_kb("MemFree") / 1024, target = (long)(total_mb * share), mb;
 	char path[64], buf[SZ_1M / 16];
 	int i;
 
@@ -162,7 +164,7 @@ static void fragment(struct frag *f, double share)
 			memset(f->anon[f->nanon++], 3, SZ_1M);
 			break;
 		default: /* slab: sockets, scattered among the rest */
-			for (int k = 0; k < 16; k++)
+			for (int k = 0; k < 8; k++)
 				if (!socketpair(AF_UNIX, SOCK_STREAM, 0, &f->socks[2 * f->nsock]))
 					f->nsock++;
 			break;
@@ -219,8 +221,8 @@ static int count_allocs(uint64_t len, double limit, double *secs, bool *timed_ou
 		ssize_t r = read(p[0], &phys, sizeof(phys));
 
 		if (r == sizeof(phys)) {
+			/* kept until the child is done: the count is of coexisting regions */
 			n++;
-			lc_free(fd, phys);
 			continue;
 		}
 		if (r == 0)
@@ -234,11 +236,10 @@ static int count_allocs(uint64_t len, double limit, double *secs, bool *timed_ou
 	}
 	waitpid(pid, &status, 0);
 	/* a killed child may have made one more region: it is ours to free */
-	while (read(p[0], &phys, sizeof(phys)) == sizeof(phys)) {
+	while (read(p[0], &phys, sizeof(phys)) == sizeof(phys))
 		n++;
-		lc_free(fd, phys);
-	}
 	close(p[0]);
+	/* every region the child made, counted or not */
 	lc_free_all(fd);
 	*secs = now() - t0;
 	return n;
@@ -282,6 +283,12 @@ int main(int argc, char **argv)
 
 	(void)argc;
 	(void)argv;
+	/* the fragmenter's sockets need many descriptors */
+	{
+		struct rlimit rl = { 65536, 65536 };
+
+		setrlimit(RLIMIT_NOFILE, &rl);
+	}
 	fd = lc_open();
 	if (fd < 0) {
 		perror("/dev/lazy_cma");
@@ -367,7 +374,7 @@ int main(int argc, char **argv)
 	n_naive = count_256(120, &to_naive_frag);
 	set_naive(0);
 	n_huge = count_hugetlb_1g();
-	printf("\nwith 75 %% of memory fragmented: %.1f x 256 MiB possible\n", possible);
+	printf("\nwith 75 %% of free memory fragmented: %.1f x 256 MiB possible\n", possible);
 	printf("%-44s %10d  (ratio %.2f)\n", "lazy_cma 256 MiB ALLOCs", n_smart, n_smart / possible);
 	printf("%-44s %10d  (ratio %.2f)%s\n", "naive strategy", n_naive, n_naive / possible,
 	       to_naive_frag ? "  [stopped after 120 s]" : "");
