@@ -93,7 +93,7 @@ static double hugetlb_1g(void)
 
 static int heap_open(const char *name)
 {
-	char path[128];
+	char path[PATH_MAX];
 
 	snprintf(path, sizeof(path), "/dev/dma_heap/%s", name);
 	return open(path, O_RDWR | O_CLOEXEC);
@@ -115,7 +115,7 @@ static double heap_rate(int h, int n)
 	return n / (now() - t0);
 }
 
-static char cma_heap[64];
+static char cma_heap[sizeof(((struct dirent *)0)->d_name)];
 
 static void find_cma_heap(void)
 {

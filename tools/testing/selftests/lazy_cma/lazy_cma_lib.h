@@ -212,13 +212,13 @@ static inline int phys_node(uint64_t phys)
 	return -1;
 }
 
-/* "MemFree:" etc. of /proc/meminfo, in kB */
-static inline long meminfo_kb(const char *key)
+/* "MemFree:" etc. of a /proc/meminfo snapshot, in kB; -1 if absent */
+static inline long meminfo_file_kb(const char *path, const char *key)
 {
 	char line[256];
 	long v = -1;
 	size_t kl = strlen(key);
-	FILE *f = fopen("/proc/meminfo", "r");
+	FILE *f = fopen(path, "r");
 
 	if (!f)
 		return -1;
@@ -229,6 +229,11 @@ static inline long meminfo_kb(const char *key)
 		}
 	fclose(f);
 	return v;
+}
+
+static inline long meminfo_kb(const char *key)
+{
+	return meminfo_file_kb("/proc/meminfo", key);
 }
 
 /* run fn(arg) in a child; its wait status */
