@@ -7,6 +7,7 @@
 #define _LAZY_CMA_H
 
 #include <linux/atomic.h>
+#include <linux/interval_tree.h>
 #include <linux/ioport.h>
 #include <linux/lazy_cma.h>
 #include <linux/list.h>
@@ -21,16 +22,14 @@ struct vm_area_struct;
 
 /**
  * struct lazy_cma_claim - pages the allocator holds or is taking
- * @node:	in the allocator's list of claims
- * @pfn:	first page frame
- * @nr_pages:	number of pages
+ * @it:	[it.start, it.last] in pfns, in the allocator's interval tree of
+ *	claims (a window search asks it once per candidate, so it must stay
+ *	cheap with many thousands of regions)
  *
  * Memory that holds a claim cannot be offlined: the allocator vetoes it.
  */
 struct lazy_cma_claim {
-	struct list_head node;
-	unsigned long pfn;
-	unsigned long nr_pages;
+	struct interval_tree_node it;
 };
 
 /**
@@ -56,7 +55,8 @@ int lazy_cma_alloc_init(void);
 void lazy_cma_alloc_exit(void);
 int lazy_cma_check_node(int nid);
 int lazy_cma_range_alloc(struct lazy_cma_range *range, int nid,
-			 unsigned long nr_pages, const char *name);
+			 unsigned long nr_pages, unsigned long nr_overwritten,
+			 const char *name);
 int lazy_cma_range_grow(struct lazy_cma_range *range, unsigned long nr_pages);
 void lazy_cma_range_release_tail(struct lazy_cma_range *range,
 				 unsigned long old_nr_pages);

@@ -10,7 +10,8 @@
  * reserved memory, slab, page tables) before alloc_contig_range() migrates
  * anything.  No lock is held here: requests on different nodes, or different
  * windows of one node, run in parallel; alloc_contig_range() isolates the
- * pageblocks it works on, so two requests never get the same page.
+ * pageblocks it works on, so two requests never get the same page.  Large
+ * ranges are cleared by several CPUs at once.
  *
  * Memory hot-unplug: pages the allocator holds are not movable, and in
  * ZONE_MOVABLE offline_pages() would retry migrating them until a signal came.
@@ -20,6 +21,7 @@
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
+#include <linux/cpumask.h>
 #include <linux/highmem.h>
 #include <linux/ioport.h>
 #include <linux/memory.h>
@@ -31,8 +33,10 @@
 #include <linux/page-flags.h>
 #include <linux/sched.h>
 #include <linux/sched/signal.h>
+#include <linux/slab.h>
 #include <linux/timekeeping.h>
 #include <linux/topology.h>
+#include <linux/workqueue.h>
 
 #include "lazy_cma.h"
 #include "lazy_cma_compat.h"
@@ -48,45 +52,49 @@
 /* alloc_contig_range() calls are at most this long (64 MiB), see below */
 #define LAZY_CMA_CHUNK_PAGES	(64UL << (20 - PAGE_SHIFT))
 
-static LIST_HEAD(lazy_cma_claims);
+/* every claim, keyed by pfn; overlaps only while two requests race for pages */
+static struct rb_root_cached lazy_cma_claims = RB_ROOT_CACHED;
 static DEFINE_SPINLOCK(lazy_cma_claims_lock);
 
 static void lazy_cma_claim(struct lazy_cma_claim *claim, unsigned long pfn,
 			   unsigned long nr_pages)
 {
-	claim->pfn = pfn;
-	claim->nr_pages = nr_pages;
+	claim->it.start = pfn;
+	claim->it.last = pfn + nr_pages - 1;
 	spin_lock(&lazy_cma_claims_lock);
-	list_add(&claim->node, &lazy_cma_claims);
+	interval_tree_insert(&claim->it, &lazy_cma_claims);
 	spin_unlock(&lazy_cma_claims_lock);
 }
 
 static void lazy_cma_unclaim(struct lazy_cma_claim *claim)
 {
 	spin_lock(&lazy_cma_claims_lock);
-	list_del(&claim->node);
+	interval_tree_remove(&claim->it, &lazy_cma_claims);
 	spin_unlock(&lazy_cma_claims_lock);
 }
 
 static void lazy_cma_claim_resize(struct lazy_cma_claim *claim,
 				  unsigned long nr_pages)
 {
+	/* the subtree maxima depend on .last: take it out to change it */
 	spin_lock(&lazy_cma_claims_lock);
-	claim->nr_pages = nr_pages;
+	interval_tree_remove(&claim->it, &lazy_cma_claims);
+	claim->it.last = claim->it.start + nr_pages - 1;
+	interval_tree_insert(&claim->it, &lazy_cma_claims);
 	spin_unlock(&lazy_cma_claims_lock);
 }
 
 /* lowest pfn of [pfn, pfn + nr_pages) the allocator holds, or ULONG_MAX */
 static unsigned long lazy_cma_claimed(unsigned long pfn, unsigned long nr_pages)
 {
+	struct interval_tree_node *it;
 	unsigned long lowest = ULONG_MAX;
-	struct lazy_cma_claim *c;
 
 	spin_lock(&lazy_cma_claims_lock);
-	list_for_each_entry(c, &lazy_cma_claims, node) {
-		if (c->pfn < pfn + nr_pages && pfn < c->pfn + c->nr_pages)
-			lowest = min(lowest, max(c->pfn, pfn));
-	}
+	/* the first overlapping claim in pfn order has the lowest start */
+	it = interval_tree_iter_first(&lazy_cma_claims, pfn, pfn + nr_pages - 1);
+	if (it)
+		lowest = max_t(unsigned long, it->start, pfn);
 	spin_unlock(&lazy_cma_claims_lock);
 	return lowest;
 }
@@ -198,19 +206,88 @@ static bool lazy_cma_window_usable(struct zone *zone, unsigned long start,
 	return true;
 }
 
-static int lazy_cma_zero_pages(unsigned long pfn, unsigned long nr_pages)
+/*
+ * Clearing is the largest cost of a big request, and one CPU clears at a
+ * fraction of the memory bandwidth: ranges of LAZY_CMA_PARALLEL_PAGES (32 MiB)
+ * and more are split among up to LAZY_CMA_MAX_CLEARERS online CPUs, the
+ * caller doing the first part and unbound workqueue workers the others.
+ */
+#define LAZY_CMA_PARALLEL_PAGES	(32UL << (20 - PAGE_SHIFT))
+#define LAZY_CMA_MAX_CLEARERS	8
+
+struct lazy_cma_clear_part {
+	struct work_struct work;
+	unsigned long pfn;
+	unsigned long nr_pages;
+	atomic_t *stop;
+};
+
+/* clear [pfn, pfn + nr_pages) unless *stop is raised; false if it was */
+static bool lazy_cma_clear(unsigned long pfn, unsigned long nr_pages,
+			   atomic_t *stop)
 {
 	unsigned long i;
 
 	for (i = 0; i < nr_pages; i++) {
 		clear_highpage(pfn_to_page(pfn + i));
 		if ((i + 1) % LAZY_CMA_BATCH_PAGES == 0) {
-			if (fatal_signal_pending(current))
-				return -EINTR;
+			if (atomic_read(stop))
+				return false;
 			cond_resched();
 		}
 	}
-	return 0;
+	return true;
+}
+
+static void lazy_cma_clear_work(struct work_struct *work)
+{
+	struct lazy_cma_clear_part *part =
+		container_of(work, struct lazy_cma_clear_part, work);
+
+	lazy_cma_clear(part->pfn, part->nr_pages, part->stop);
+}
+
+static int lazy_cma_zero_pages(unsigned long pfn, unsigned long nr_pages)
+{
+	struct lazy_cma_clear_part *parts = NULL;
+	unsigned int n = 1, queued = 0, i;
+	atomic_t stop = ATOMIC_INIT(0);
+	unsigned long each, done, mine;
+	int ret = 0;
+
+	if (nr_pages >= LAZY_CMA_PARALLEL_PAGES)
+		n = min_t(unsigned int, num_online_cpus(), LAZY_CMA_MAX_CLEARERS);
+	if (n > 1)
+		parts = kcalloc(n - 1, sizeof(*parts), GFP_KERNEL | __GFP_NOWARN);
+	if (!parts)
+		n = 1;
+	each = ALIGN(DIV_ROUND_UP(nr_pages, n), LAZY_CMA_BATCH_PAGES);
+	mine = min(each, nr_pages);
+	for (done = mine; done < nr_pages; done += each) {
+		struct lazy_cma_clear_part *part = &parts[queued++];
+
+		part->pfn = pfn + done;
+		part->nr_pages = min(each, nr_pages - done);
+		part->stop = &stop;
+		INIT_WORK(&part->work, lazy_cma_clear_work);
+		queue_work(system_unbound_wq, &part->work);
+	}
+
+	/* the caller's part, in batches that look for a fatal signal */
+	for (done = 0; done < mine; done += LAZY_CMA_BATCH_PAGES) {
+		if (fatal_signal_pending(current)) {
+			atomic_set(&stop, 1);
+			ret = -EINTR;
+			break;
+		}
+		lazy_cma_clear(pfn + done, min(mine - done, LAZY_CMA_BATCH_PAGES),
+			       &stop);
+	}
+	/* the workers use @stop and the pages: wait for every one */
+	for (i = 0; i < queued; i++)
+		flush_work(&parts[i].work);
+	kfree(parts);
+	return ret;
 }
 
 /*
@@ -441,6 +518,9 @@ static int lazy_cma_any_node_alloc(struct lazy_cma_range *range,
  * @range: filled in on success
  * @nid: node to take them from, or NUMA_NO_NODE for the nearest that can
  * @nr_pages: how many; the first is aligned to a pageblock
+ * @nr_overwritten: how many of the first pages the caller overwrites before
+ *	anyone can see the range (a moving RESIZE copies there): these are
+ *	not cleared
  * @name: /proc/iomem name; must stay valid until the range is freed
  *
  * Return: 0; -EINVAL or -ENODEV for a bad @nid; -ENOMEM if no window could be
@@ -448,7 +528,8 @@ static int lazy_cma_any_node_alloc(struct lazy_cma_range *range,
  * -EINTR if a fatal signal arrived (nothing is kept).
  */
 int lazy_cma_range_alloc(struct lazy_cma_range *range, int nid,
-			 unsigned long nr_pages, const char *name)
+			 unsigned long nr_pages, unsigned long nr_overwritten,
+			 const char *name)
 {
 	u64 t0 = ktime_get_ns();
 	int ret;
@@ -464,7 +545,8 @@ int lazy_cma_range_alloc(struct lazy_cma_range *range, int nid,
 	if (ret)
 		goto out_fail;
 
-	ret = lazy_cma_zero_new_pages(range->pfn, range->nr_pages);
+	ret = lazy_cma_zero_new_pages(range->pfn + nr_overwritten,
+				      range->nr_pages - nr_overwritten);
 	/* a dying caller could never learn of the range: do not keep it */
 	if (!ret && fatal_signal_pending(current))
 		ret = -EINTR;

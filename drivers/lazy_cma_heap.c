@@ -266,7 +266,7 @@ struct dma_buf *lazy_cma_heap_allocate(struct lazy_cma_heap *heap,
 	INIT_LIST_HEAD(&buffer->attachments);
 	buffer->heap = heap;
 
-	ret = lazy_cma_range_alloc(&buffer->range, heap->nid, len >> PAGE_SHIFT,
+	ret = lazy_cma_range_alloc(&buffer->range, heap->nid, len >> PAGE_SHIFT, 0,
 				   heap->res_name);
 	if (ret)
 		goto err_free;

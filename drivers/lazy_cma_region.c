@@ -221,7 +221,7 @@ struct lazy_cma_region *lazy_cma_region_alloc(int nid, u64 len, const char *name
 	if (!region)
 		return ERR_PTR(-ENOMEM);
 
-	ret = lazy_cma_range_alloc(&region->range, nid, len >> PAGE_SHIFT,
+	ret = lazy_cma_range_alloc(&region->range, nid, len >> PAGE_SHIFT, 0,
 				   region->name);
 	if (ret) {
 		kfree(region);
@@ -361,8 +361,9 @@ static int region_move(struct lazy_cma_region *region, unsigned long nr_pages,
 	new = region_new(region->req_nid, region->name);
 	if (!new)
 		return -ENOMEM;
+	/* the old contents are copied over the first pages: clear only the rest */
 	ret = lazy_cma_range_alloc(&new->range, region->req_nid, nr_pages,
-				   new->name);
+				   region->range.nr_pages, new->name);
 	if (ret) {
 		kfree(new);
 		return ret;
