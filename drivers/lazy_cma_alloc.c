@@ -7,8 +7,8 @@
  * ZONE_DMA); within a zone, windows whose start is a multiple of the pageblock
  * size are tried from the top of the zone down.  A cheap scan of the page
  * descriptors rules out windows that cannot succeed (holes, offline or
- * reserved memory, slab, page tables) before alloc_contig_range() migrates
- * anything.  No lock is held here: requests on different nodes, or different
+ * reserved memory, slab, page tables, pages pinned for DMA) before
+ * alloc_contig_range() migrates anything.  No lock is held here: requests on different nodes, or different
  * windows of one node, run in parallel; alloc_contig_range() isolates the
  * pageblocks it works on, so two requests never get the same page.  Large
  * ranges are cleared by several CPUs at once.
@@ -176,7 +176,8 @@ static bool lazy_cma_node_has_room(int nid, unsigned long nr_pages)
 /*
  * Cheap look at [start, start + nr): false, with the lowest offending pfn in
  * *bad, if a page there is already ours (or being taken by another request),
- * can never be migrated, or is not memory of @zone.  What cannot be told from
+ * can never be migrated (reserved, slab, page tables, offline, or pinned for
+ * DMA), or is not memory of @zone.  What cannot be told from
  * the descriptors is left to alloc_contig_range().
  */
 static bool lazy_cma_window_usable(struct zone *zone, unsigned long start,
@@ -191,8 +192,10 @@ static bool lazy_cma_window_usable(struct zone *zone, unsigned long start,
 	for (pfn = start; pfn < end; pfn++) {
 		struct page *page = pfn_to_online_page(pfn);
 
+		/* pinned for DMA (FOLL_LONGTERM): migration would fail after retries */
 		if (!page || page_zone(page) != zone || PageReserved(page) ||
-		    PageSlab(page) || PageTable(page) || PageOffline(page)) {
+		    PageSlab(page) || PageTable(page) || PageOffline(page) ||
+		    folio_maybe_dma_pinned(page_folio(page))) {
 			*bad = pfn;
 			return false;
 		}

@@ -17,9 +17,12 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/uio.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <linux/io_uring.h>
 #include <linux/lazy_cma.h>
 
 #define LC_DEV		"/dev/lazy_cma"
@@ -234,6 +237,71 @@ static inline long meminfo_file_kb(const char *path, const char *key)
 static inline long meminfo_kb(const char *key)
 {
 	return meminfo_file_kb("/proc/meminfo", key);
+}
+
+/* "MemFree" etc. of one node ("Node N MemFree:  123 kB"), in kB; -1 if absent */
+static inline long node_meminfo_kb(int node, const char *key)
+{
+	char path[80], line[256], *p;
+	size_t kl = strlen(key);
+	long v = -1;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/sys/devices/system/node/node%d/meminfo", node);
+	f = fopen(path, "r");
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f)) {
+		p = strstr(line, key);
+		if (p && p[kl] == ':' && p > line && p[-1] == ' ') {
+			v = strtol(p + kl + 1, NULL, 10);
+			break;
+		}
+	}
+	fclose(f);
+	return v;
+}
+
+/* page frame of the page mapped at @p in this process (root only), 0 if none */
+static inline uint64_t self_pfn(const void *p)
+{
+	uint64_t e = 0;
+	int fd = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return 0;
+	if (pread(fd, &e, sizeof(e), (off_t)((uintptr_t)p / 4096) * 8) != sizeof(e))
+		e = 0;
+	close(fd);
+	return (e >> 63) ? e & ((1ULL << 55) - 1) : 0;
+}
+
+/*
+ * Pin @n single pages at @pages for DMA (FOLL_LONGTERM), as io_uring fixed
+ * buffers do: returns the ring, whose closing unpins them, or -errno.
+ */
+static inline int pin_pages(char *const *pages, int n)
+{
+	struct io_uring_params params = { 0 };
+	struct iovec *iov = calloc(n, sizeof(*iov));
+	int i, ring = syscall(__NR_io_uring_setup, 4, &params);
+
+	if (ring < 0 || !iov) {
+		ring = ring < 0 ? -errno : -ENOMEM;
+		goto out;
+	}
+	for (i = 0; i < n; i++) {
+		iov[i].iov_base = pages[i];
+		iov[i].iov_len = 4096;
+	}
+	if (syscall(__NR_io_uring_register, ring, IORING_REGISTER_BUFFERS, iov, n)) {
+		i = -errno;
+		close(ring);
+		ring = i;
+	}
+out:
+	free(iov);
+	return ring;
 }
 
 /* run fn(arg) in a child; its wait status */

@@ -26,22 +26,7 @@ static double now(void)
 
 static long node_free_kb(int node)
 {
-	char path[80], line[160];
-	long kb = -1;
-	FILE *f;
-
-	snprintf(path, sizeof(path), "/sys/devices/system/node/node%d/meminfo", node);
-	f = fopen(path, "r");
-	if (!f)
-		return -1;
-	while (fgets(line, sizeof(line), f)) {
-		char *p = strstr(line, "MemFree:");
-
-		if (p)
-			kb = strtol(p + 8, NULL, 10);
-	}
-	fclose(f);
-	return kb;
+	return node_meminfo_kb(node, "MemFree");
 }
 
 static void canary(int beat)

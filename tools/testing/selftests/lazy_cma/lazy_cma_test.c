@@ -375,14 +375,12 @@ TEST_F_TIMEOUT(lc, offline_block_with_region_fails, 120)
 	EXPECT_EQ(-EBUSY, write_str(path, "offline"));
 	EXPECT_TRUE(iomem_has(phys, phys + SZ_2M - 1, "pinned"));
 	/* another block of the node still goes */
-	{
-		char other[128];
+	char other[128];
 
-		snprintf(other, sizeof(other), "/sys/devices/system/memory/memory%ld/state",
-			 blk - 1);
-		EXPECT_EQ(0, write_str(other, "offline"));
-		EXPECT_EQ(0, write_str(other, "online_movable"));
-	}
+	snprintf(other, sizeof(other), "/sys/devices/system/memory/memory%ld/state",
+		 blk - 1);
+	EXPECT_EQ(0, write_str(other, "offline"));
+	EXPECT_EQ(0, write_str(other, "online_movable"));
 	/* and once the region is freed, so does its block */
 	ASSERT_EQ(0, lc_free(self->fd, phys));
 	EXPECT_EQ(0, write_str(path, "offline"));
@@ -599,43 +597,53 @@ TEST_F(node, mmap_round_trip)
 	ASSERT_NE(MAP_FAILED, m);
 	EXPECT_EQ(-1, check_fill(m, len, 42));
 	/* a window in the middle shows the same bytes */
-	{
-		uint64_t *w = mmap(NULL, SZ_4K, PROT_READ, MAP_SHARED, self->fd,
-				   (off_t)(phys + 5 * SZ_4K));
+	uint64_t *w = mmap(NULL, SZ_4K, PROT_READ, MAP_SHARED, self->fd,
+			   (off_t)(phys + 5 * SZ_4K));
 
-		ASSERT_NE(MAP_FAILED, w);
-		EXPECT_EQ(pattern(5 * SZ_4K / 8, 42), w[0]);
-		munmap(w, SZ_4K);
-	}
+	ASSERT_NE(MAP_FAILED, w);
+	EXPECT_EQ(pattern(5 * SZ_4K / 8, 42), w[0]);
+	munmap(w, SZ_4K);
 	munmap(m, len);
 }
 
-TEST_F(node, zero_fill_after_reuse)
+/* 8 MiB is cleared by the caller alone, 64 MiB by several CPUs at once */
+static void zero_fill_after_reuse(struct __test_metadata *_metadata, int fd,
+				  int node, uint64_t len)
 {
-	uint64_t phys, first = 0, len = 8 * SZ_1M;
+	uint64_t phys, first = 0;
 	int round, reused = 0;
 	void *m;
 
 	for (round = 0; round < 3; round++) {
-		ASSERT_EQ(0, lc_alloc(self->fd, len, variant->node, "zero", &phys));
+		ASSERT_EQ(0, lc_alloc(fd, len, node, "zero", &phys));
 		reused += round && phys == first;
 		if (!round)
 			first = phys;
-		m = map_region(self->fd, phys, len);
+		m = map_region(fd, phys, len);
 		ASSERT_NE(MAP_FAILED, m);
 		EXPECT_EQ(-1, check_zero(m, len)) TH_LOG("round %d at 0x%" PRIx64, round, phys);
 		memset(m, 0xa5, len);
 		munmap(m, len);
-		ASSERT_EQ(0, lc_free(self->fd, phys));
+		ASSERT_EQ(0, lc_free(fd, phys));
 	}
 	/*
 	 * On movable-only node 1 nothing else can take the freed pages, so the
 	 * same, dirtied memory must come back: zeroing is really tested.  On
 	 * node 0 the kernel may reuse them first; any memory must be zero.
 	 */
-	TH_LOG("node %d: same address %d of 2 times", variant->node, reused);
-	if (variant->node == 1)
+	TH_LOG("node %d, %" PRIu64 " MiB: same address %d of 2 times", node, len >> 20, reused);
+	if (node == 1)
 		EXPECT_LT(0, reused);
+}
+
+TEST_F(node, zero_fill_after_reuse)
+{
+	zero_fill_after_reuse(_metadata, self->fd, variant->node, 8 * SZ_1M);
+}
+
+TEST_F_TIMEOUT(node, zero_fill_after_reuse_parallel, 120)
+{
+	zero_fill_after_reuse(_metadata, self->fd, variant->node, 64 * SZ_1M);
 }
 
 TEST_F(lc, mmap_limits)
@@ -663,19 +671,17 @@ TEST_F(lc, mmap_limits)
 	EXPECT_EQ(MAP_FAILED, mmap(NULL, SZ_4K, PROT_READ, MAP_SHARED, self->fd, (off_t)(phys + 512)));
 	EXPECT_EQ(EINVAL, errno);
 	/* a read-only descriptor maps read-only, shared */
-	{
-		int ro = open(LC_DEV, O_RDONLY | O_CLOEXEC);
+	int ro = open(LC_DEV, O_RDONLY | O_CLOEXEC);
 
-		ASSERT_LE(0, ro);
-		m = mmap(NULL, SZ_4K, PROT_READ, MAP_SHARED, ro, (off_t)phys);
-		ASSERT_NE(MAP_FAILED, m);
-		EXPECT_EQ(0, *(volatile char *)m);
-		munmap(m, SZ_4K);
-		EXPECT_EQ(MAP_FAILED, mmap(NULL, SZ_4K, PROT_READ | PROT_WRITE, MAP_SHARED, ro,
-					   (off_t)phys));
-		EXPECT_EQ(EACCES, errno);
-		close(ro);
-	}
+	ASSERT_LE(0, ro);
+	m = mmap(NULL, SZ_4K, PROT_READ, MAP_SHARED, ro, (off_t)phys);
+	ASSERT_NE(MAP_FAILED, m);
+	EXPECT_EQ(0, *(volatile char *)m);
+	munmap(m, SZ_4K);
+	EXPECT_EQ(MAP_FAILED, mmap(NULL, SZ_4K, PROT_READ | PROT_WRITE, MAP_SHARED, ro,
+				   (off_t)phys));
+	EXPECT_EQ(EACCES, errno);
+	close(ro);
 	/* the last page alone is fine */
 	m = mmap(NULL, SZ_4K, PROT_READ | PROT_WRITE, MAP_SHARED, self->fd, (off_t)(phys + len - SZ_4K));
 	ASSERT_NE(MAP_FAILED, m);
@@ -697,14 +703,12 @@ TEST_F(lc, free_revokes_mappings)
 	EXPECT_TRUE(killed_by(touch_in_child(m), SIGBUS));
 	EXPECT_TRUE(killed_by(touch_in_child(m + len - 1), SIGBUS));
 	/* a new region at the same address is not reachable through it either */
-	{
-		uint64_t again;
+	uint64_t again;
 
-		ASSERT_EQ(0, lc_alloc(self->fd, len, -1, "revoke2", &again));
-		if (again == phys)
-			TH_LOG("same address handed out again");
-		EXPECT_TRUE(killed_by(touch_in_child(m), SIGBUS));
-	}
+	ASSERT_EQ(0, lc_alloc(self->fd, len, -1, "revoke2", &again));
+	if (again == phys)
+		TH_LOG("same address handed out again");
+	EXPECT_TRUE(killed_by(touch_in_child(m), SIGBUS));
 	munmap(m, len);
 }
 
@@ -897,6 +901,53 @@ static void alloc_forever(void *arg)
 	else
 		r = lc_alloc(fd, SZ_1G, -1, "killed", &phys);
 	_exit(r ? 100 - r : 3);
+}
+
+/*
+ * Pages pinned for DMA (FOLL_LONGTERM) are never taken or moved: regions made
+ * while 32 pages of node 0 are pinned hold none of them, and the pinned pages
+ * keep their frames and contents.
+ */
+TEST_F_TIMEOUT(lc, pinned_pages_are_left_alone, 180)
+{
+	enum { NPIN = 32, NREG = 4 };
+	uint64_t pfn[NPIN], phys[NREG];
+	char *buf, *pages[NPIN];
+	int ring, i, k, taken = 0;
+
+	buf = mmap(NULL, NPIN * SZ_2M, PROT_READ | PROT_WRITE,
+		   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, buf);
+	for (i = 0; i < NPIN; i++) {
+		pages[i] = buf + (size_t)i * SZ_2M;
+		memset(pages[i], i + 1, SZ_4K);
+	}
+	ring = pin_pages(pages, NPIN);
+	if (ring == -ENOSYS || ring == -EPERM)
+		SKIP(return, "no io_uring to pin pages with (%d)", ring);
+	ASSERT_LE(0, ring);
+	for (i = 0; i < NPIN; i++) {
+		pfn[i] = self_pfn(pages[i]);
+		ASSERT_NE(0, pfn[i]);
+	}
+	for (k = 0; k < NREG; k++)
+		ASSERT_EQ(0, lc_alloc(self->fd, 32 * SZ_1M, 0, "pins", &phys[k]));
+	for (k = 0; k < NREG; k++)
+		for (i = 0; i < NPIN; i++)
+			if (pfn[i] * SZ_4K >= phys[k] && pfn[i] * SZ_4K < phys[k] + 32 * SZ_1M) {
+				TH_LOG("pinned pfn 0x%" PRIx64 " inside the region at 0x%" PRIx64,
+				       pfn[i], phys[k]);
+				taken++;
+			}
+	EXPECT_EQ(0, taken);
+	for (i = 0; i < NPIN; i++) {
+		EXPECT_EQ(pfn[i], self_pfn(pages[i]));
+		EXPECT_EQ(i + 1, pages[i][SZ_4K - 1]);
+	}
+	for (k = 0; k < NREG; k++)
+		EXPECT_EQ(0, lc_free(self->fd, phys[k]));
+	close(ring);
+	munmap(buf, NPIN * SZ_2M);
 }
 
 TEST_F_TIMEOUT(lc, fatal_signal_stops_allocation, 120)

@@ -61,7 +61,8 @@ FIXTURE_TEARDOWN(unload)
 
 TEST_F_TIMEOUT(unload, rmmod_frees_everything, 300)
 {
-	long before, during, after, iomem_lines_before;
+	const char *snap = "/tmp/meminfo_before_load";
+	long before, during, after, iomem_lines_before, pre, pre_slab, now_slab;
 	uint64_t phys;
 	int fd, i;
 
@@ -99,19 +100,15 @@ TEST_F_TIMEOUT(unload, rmmod_frees_everything, 300)
 	 * KASAN quarantine and kmemleak metadata) by tens of MB, none of it
 	 * ours; our slab objects are kmemleak's to find, this looks for pages.
 	 */
-	{
-		const char *snap = "/tmp/meminfo_before_load";
-		long pre = meminfo_file_kb(snap, "MemFree");
-		long pre_slab = meminfo_file_kb(snap, "Slab");
-		long now_slab = meminfo_kb("Slab");
-
-		if (pre > 0 && pre_slab >= 0 && now_slab >= 0) {
-			pre += pre_slab;
-			after += now_slab;
-			TH_LOG("MemFree+Slab before load %ld kB, after the suite and rmmod %ld kB (%+.2f %%; Slab %+ld kB)",
-			       pre, after, 100.0 * (after - pre) / pre, now_slab - pre_slab);
-			EXPECT_LE(labs(after - pre), pre / 100);
-		}
+	pre = meminfo_file_kb(snap, "MemFree");
+	pre_slab = meminfo_file_kb(snap, "Slab");
+	now_slab = meminfo_kb("Slab");
+	if (pre > 0 && pre_slab >= 0 && now_slab >= 0) {
+		pre += pre_slab;
+		after += now_slab;
+		TH_LOG("MemFree+Slab before load %ld kB, after the suite and rmmod %ld kB (%+.2f %%; Slab %+ld kB)",
+		       pre, after, 100.0 * (after - pre) / pre, now_slab - pre_slab);
+		EXPECT_LE(labs(after - pre), pre / 100);
 	}
 
 	/* and it comes back empty */
