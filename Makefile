@@ -56,7 +56,8 @@ check-debug: tool selftests
 check-quick: tool selftests
 	$(VM)/check $(KERNELS)
 
-# benchmark in one debug-kernel guest: bench.json, bench.txt, bench.png
+# benchmark: a debug-kernel guest and a stock one for 10 000 regions;
+# writes bench.json, bench.txt, bench.png
 BENCH_KERNEL ?= $(DEBUG_KERNEL)
 bench: tool selftests
 	$(VM)/bench $(BENCH_KERNEL)
