@@ -950,6 +950,75 @@ TEST_F_TIMEOUT(lc, pinned_pages_are_left_alone, 180)
 	munmap(buf, NPIN * SZ_2M);
 }
 
+struct spin {
+	int fd;
+	uint64_t phys;
+	volatile int done, ready;
+	int busy, gone, other;
+};
+
+/*
+ * mmap and same-length RESIZE of a region, again and again, while another
+ * thread moves it: neither may destroy it, each answers EBUSY meanwhile.
+ */
+static void *busy_spinner(void *arg)
+{
+	struct spin *sp = arg;
+
+	while (!sp->done) {
+		void *m = mmap(NULL, SZ_2M, PROT_READ, MAP_SHARED, sp->fd, (off_t)sp->phys);
+		uint64_t p = sp->phys, l = SZ_2M;
+		int r;
+
+		if (m != MAP_FAILED) {
+			munmap(m, SZ_2M);
+			sp->ready = 1;
+		} else if (errno == EBUSY) {
+			sp->busy++;
+		} else if (errno == ENXIO) {
+			sp->gone++;
+		} else {
+			sp->other++;
+		}
+		r = lc_resize(sp->fd, &p, &l);
+		if (r == -EBUSY)
+			sp->busy++;
+		else if (r == -ENOENT)
+			sp->gone++;
+		else if (r)
+			sp->other++;
+	}
+	return NULL;
+}
+
+TEST_F_TIMEOUT(lc, busy_region_answers_ebusy, 180)
+{
+	struct spin sp = { .fd = self->fd };
+	uint64_t top, p, l = 512 * SZ_1M;
+	pthread_t t;
+
+	if (!node_has_memory(1))
+		SKIP(return, "no node 1");
+	ASSERT_EQ(0, lc_alloc(self->fd, SZ_2M, 1, "top", &top));
+	ASSERT_EQ(0, lc_alloc(self->fd, SZ_2M, 1, "mover", &sp.phys));
+	ASSERT_EQ(top, sp.phys + SZ_2M);
+	ASSERT_EQ(0, pthread_create(&t, NULL, busy_spinner, &sp));
+	while (!sp.ready)
+		usleep(1000);
+	/* "top" is in the way: the region moves, which takes a while */
+	p = sp.phys;
+	ASSERT_EQ(0, lc_resize(self->fd, &p, &l));
+	sp.done = 1;
+	pthread_join(t, NULL);
+	TH_LOG("during the move: EBUSY %d times; after it: ENOENT/ENXIO %d times",
+	       sp.busy, sp.gone);
+	EXPECT_NE(sp.phys, p);
+	EXPECT_LT(0, sp.busy);
+	EXPECT_EQ(0, sp.other);
+	EXPECT_EQ(0, lc_free(self->fd, p));
+	EXPECT_EQ(0, lc_free(self->fd, top));
+}
+
 TEST_F_TIMEOUT(lc, fatal_signal_stops_allocation, 120)
 {
 	double t0, t1;
