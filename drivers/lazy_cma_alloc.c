@@ -8,10 +8,10 @@
  * size are tried from the top of the zone down.  A cheap scan of the page
  * descriptors rules out windows that cannot succeed (holes, offline or
  * reserved memory, slab, page tables, pages pinned for DMA) before
- * alloc_contig_range() migrates anything.  No lock is held here: requests on different nodes, or different
- * windows of one node, run in parallel; alloc_contig_range() isolates the
- * pageblocks it works on, so two requests never get the same page.  Large
- * ranges are cleared by several CPUs at once.
+ * alloc_contig_range() migrates anything.  No lock is held here: requests on
+ * different nodes, or different windows of one node, run in parallel;
+ * alloc_contig_range() isolates the pageblocks it works on, so two requests
+ * never get the same page.  Large ranges are cleared by several CPUs at once.
  *
  * Memory hot-unplug: pages the allocator holds are not movable, and in
  * ZONE_MOVABLE offline_pages() would retry migrating them until a signal came.
@@ -21,6 +21,7 @@
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
+#include <linux/completion.h>
 #include <linux/cpumask.h>
 #include <linux/highmem.h>
 #include <linux/ioport.h>
@@ -218,11 +219,18 @@ static bool lazy_cma_window_usable(struct zone *zone, unsigned long start,
 #define LAZY_CMA_PARALLEL_PAGES	(32UL << (20 - PAGE_SHIFT))
 #define LAZY_CMA_MAX_CLEARERS	8
 
+/* what the caller and its workers share for one clearing */
+struct lazy_cma_clear_ctl {
+	atomic_t stop;		/* raised on a fatal signal: workers give up */
+	atomic_t pending;	/* workers still clearing, +1 while queueing */
+	struct completion done;	/* pending reached 0 */
+};
+
 struct lazy_cma_clear_part {
 	struct work_struct work;
 	unsigned long pfn;
 	unsigned long nr_pages;
-	atomic_t *stop;
+	struct lazy_cma_clear_ctl *ctl;
 };
 
 /* clear [pfn, pfn + nr_pages) unless *stop is raised; false if it was */
@@ -247,17 +255,24 @@ static void lazy_cma_clear_work(struct work_struct *work)
 	struct lazy_cma_clear_part *part =
 		container_of(work, struct lazy_cma_clear_part, work);
 
-	lazy_cma_clear(part->pfn, part->nr_pages, part->stop);
+	struct lazy_cma_clear_ctl *ctl = part->ctl;
+
+	lazy_cma_clear(part->pfn, part->nr_pages, &ctl->stop);
+	if (atomic_dec_and_test(&ctl->pending))
+		complete(&ctl->done);
 }
 
 static int lazy_cma_zero_pages(unsigned long pfn, unsigned long nr_pages)
 {
 	struct lazy_cma_clear_part *parts = NULL;
+	struct lazy_cma_clear_ctl ctl;
 	unsigned int n = 1, queued = 0, i;
-	atomic_t stop = ATOMIC_INIT(0);
 	unsigned long each, done, mine;
 	int ret = 0;
 
+	atomic_set(&ctl.stop, 0);
+	atomic_set(&ctl.pending, 1);
+	init_completion(&ctl.done);
 	if (nr_pages >= LAZY_CMA_PARALLEL_PAGES)
 		n = min_t(unsigned int, num_online_cpus(), LAZY_CMA_MAX_CLEARERS);
 	if (n > 1)
@@ -271,22 +286,32 @@ static int lazy_cma_zero_pages(unsigned long pfn, unsigned long nr_pages)
 
 		part->pfn = pfn + done;
 		part->nr_pages = min(each, nr_pages - done);
-		part->stop = &stop;
+		part->ctl = &ctl;
 		INIT_WORK(&part->work, lazy_cma_clear_work);
+		atomic_inc(&ctl.pending);
 		queue_work(system_unbound_wq, &part->work);
 	}
 
 	/* the caller's part, in batches that look for a fatal signal */
 	for (done = 0; done < mine; done += LAZY_CMA_BATCH_PAGES) {
 		if (fatal_signal_pending(current)) {
-			atomic_set(&stop, 1);
+			atomic_set(&ctl.stop, 1);
 			ret = -EINTR;
 			break;
 		}
 		lazy_cma_clear(pfn + done, min(mine - done, LAZY_CMA_BATCH_PAGES),
-			       &stop);
+			       &ctl.stop);
 	}
-	/* the workers use @stop and the pages: wait for every one */
+	/*
+	 * Workers that lag behind must not make a fatal signal wait for them:
+	 * the wait for their parts can be killed, and then tells them to stop.
+	 */
+	if (!atomic_dec_and_test(&ctl.pending) && !ret &&
+	    wait_for_completion_killable(&ctl.done)) {
+		atomic_set(&ctl.stop, 1);
+		ret = -EINTR;
+	}
+	/* the workers use @ctl and the pages: wait until every one is done */
 	for (i = 0; i < queued; i++)
 		flush_work(&parts[i].work);
 	kfree(parts);
