@@ -254,7 +254,6 @@ static void lazy_cma_clear_work(struct work_struct *work)
 {
 	struct lazy_cma_clear_part *part =
 		container_of(work, struct lazy_cma_clear_part, work);
-
 	struct lazy_cma_clear_ctl *ctl = part->ctl;
 
 	lazy_cma_clear(part->pfn, part->nr_pages, &ctl->stop);
