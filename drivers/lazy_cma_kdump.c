@@ -289,7 +289,7 @@ out:
  *
  * Return: 0, the range is empty again and @range has its own iomem entry;
  * -EBUSY while a crash kernel is loaded into it (or a load held the kexec
- * lock for seconds).
+ * lock for seconds); -EIO if the range was changed behind our back.
  */
 int lazy_cma_kdump_disarm(struct lazy_cma_range *range)
 {
@@ -308,6 +308,17 @@ int lazy_cma_kdump_disarm(struct lazy_cma_range *range)
 	if (kexec_crash_loaded()) {
 		lazy_cma_kexec_unlock();
 		ret = -EBUSY;
+		goto out;
+	}
+	/*
+	 * Nothing but us may change the range while armed; if something did
+	 * (a shrink has freed pages of it), keep the region for good rather
+	 * than free its pages twice.
+	 */
+	if (WARN_ON(!crashk->parent || crashk->start != range->res.start ||
+		    crashk->end != range->res.end)) {
+		lazy_cma_kexec_unlock();
+		ret = -EIO;
 		goto out;
 	}
 	release_resource(crashk);

@@ -92,7 +92,13 @@ ok $? "capture kernel: /proc/vmcore is an ELF core ($(stat -c %s /proc/vmcore) b
 vmcore-dmesg /proc/vmcore > /tmp/dmesg 2>/tmp/err
 ok $? "capture kernel: vmcore-dmesg reads the crashed kernel's log"
 grep -q 'Kernel panic - not syncing: sysrq triggered crash' /tmp/dmesg
-ok $? "capture kernel: the crashed kernel's log ends in the sysrq panic"
+ok $? "capture kernel: the crashed kernel's log has the sysrq panic line"
+first=$(grep -E "$splat" /tmp/dmesg | head -n 1)
+case "$first" in
+*"Kernel panic - not syncing: sysrq triggered crash"*) r=0 ;;
+*) r=1; echo "#   first report: $first" ;;
+esac
+ok $r "capture kernel: the panic is the crashed kernel's first report"
 grep -q 'lazy_cma: kdump: crash kernel range' /tmp/dmesg
 ok $? "capture kernel: the crashed kernel's log shows the arming"
 makedumpfile -l -d 31 /proc/vmcore /tmp/dump > /tmp/mdf.log 2>&1
@@ -109,7 +115,8 @@ echo "@@LAZY_CMA_STATUS=$([ $fail = 0 ] && echo 0 || echo 1)@@"
 poweroff -f
 EOF
 chmod +x $cap/init
-echo "n=0 pass=0 fail=0" > $cap/state
+# shellcheck disable=SC2016
+printf 'n=0 pass=0 fail=0 splat=%s\n' "'$LAZY_CMA_SPLAT'" > $cap/state
 (cd $cap && find . | cpio -o -H newc 2>/dev/null | gzip -1) > /tmp/capture.gz
 [ -s /tmp/capture.gz ]; ok $? "built the capture initramfs ($(wc -c < /tmp/capture.gz) bytes)"
 
@@ -240,7 +247,7 @@ esac
 load $how
 [ "$rc" = 0 ] && [ "$(loaded)" = 1 ]; ok $? "kexec ${how:+$how }-p: capture kernel loaded for the crash"
 # the capture kernel goes on counting from here
-echo "n=$n pass=$pass fail=$fail" > $cap/state
+printf 'n=%s pass=%s fail=%s splat=%s\n' $n $pass $fail "'$LAZY_CMA_SPLAT'" > $cap/state
 (cd $cap && find . | cpio -o -H newc 2>/dev/null | gzip -1) > /tmp/capture.gz
 t kexec -p -u
 load $how
