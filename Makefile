@@ -67,7 +67,8 @@ demo: tool selftests
 	$(VM)/build-module $(DEMO_KERNEL)
 	@rm -rf $(OUT)/demo && mkdir -p $(OUT)/demo
 	cp $(OUT)/user/lazy_cma_tool $(OUT)/user/lazy_cma_heap_demo $(VM)/demo $(OUT)/demo/
-	$(VM)/run --kernel $(DEMO_KERNEL) --share $(OUT)/demo --kmod vgem -- ./demo
+	$(VM)/run --kernel $(DEMO_KERNEL) --share $(OUT)/demo --kmod vgem --kernel-image \
+		--host-prog kexec -- ./demo
 
 # --- install / uninstall ------------------------------------------------
 # KVER here names a Debian series (6.12, 7.3), not a kernel release, so the
