@@ -26,6 +26,10 @@ VM := $(CURDIR)/tools/testing/vm
 
 all: module tool selftests
 
+# the host packages the guest tests need (root; apt-get only what is missing)
+host-tools:
+	$(VM)/provision --host
+
 module:
 ifeq ($(KVER),)
 	$(MAKE) -C $(KDIR) M=$(CURDIR) modules
@@ -46,24 +50,24 @@ selftests: $(KSFT_DIR)/kselftest_harness.h
 	cp $(VM)/guest-selftests $(OUT)/user/
 
 # the test command: every kernel of KERNELS, then the debug kernel
-check: tool selftests
+check: host-tools tool selftests
 	HARNESS_SERIES=$(HARNESS_SERIES) DEBUG_SERIES=$(DEBUG_KERNEL) $(VM)/check $(KERNELS)
 
 # the debug kernel alone (KASAN, lockdep, kmemleak, fault injection, ...)
-check-debug: tool selftests
+check-debug: host-tools tool selftests
 	HARNESS_SERIES=$(HARNESS_SERIES) DEBUG_SERIES=$(DEBUG_KERNEL) $(VM)/check
 
 # the stock kernels alone (minutes, once provisioned)
-check-quick: tool selftests
+check-quick: host-tools tool selftests
 	HARNESS_SERIES=$(HARNESS_SERIES) $(VM)/check $(KERNELS)
 
 # benchmark: a debug-kernel guest and a stock one for 10 000 regions;
 # writes bench.json, bench.txt, bench.png
 BENCH_KERNEL ?= $(DEBUG_KERNEL)
-bench: tool selftests
+bench: host-tools tool selftests
 	$(VM)/bench $(BENCH_KERNEL)
 
-demo: tool selftests
+demo: host-tools tool selftests
 	$(VM)/build-module $(DEMO_KERNEL)
 	@rm -rf $(OUT)/demo && mkdir -p $(OUT)/demo
 	cp $(OUT)/user/lazy_cma_tool $(OUT)/user/lazy_cma_heap_demo $(VM)/demo $(OUT)/demo/
@@ -114,4 +118,4 @@ clean:
 	-$(MAKE) -C $(KDIR) M=$(CURDIR) clean 2>/dev/null
 	rm -rf $(OUT)
 
-.PHONY: all module tool selftests check check-debug check-quick bench demo clean
+.PHONY: all host-tools module tool selftests check check-debug check-quick bench demo clean
