@@ -84,7 +84,7 @@ sed -i 's/^size = 8M$/size = 12M/' $conf
 t --apply $conf
 [ "$rc" = 0 ] && grep -qE '^resized "apply four": 12 MB on node 1 at 0x' $out; ok $? "a changed size resizes the region"
 t --apply $conf --prune
-[ "$rc" = 0 ] && grep -qE '^freed "apply three": 16 MB' $out && grep -qE "^freed \"\": 4 MB on node [0-9]+ at $unnamed\$" $out
+[ "$rc" = 0 ] && grep -qE '^freed "apply three": 16 MB' $out && grep -qE "^freed \"lazy_cma\": 4 MB on node [0-9]+ at $unnamed\$" $out
 ok $? "--prune frees the regions the file does not name"
 [ -z "$(node_of 'apply three')" ] && ! "$T" -l | grep -q "^$(printf '0x%016x' $((unnamed))) "
 ok $? "... and they are gone"
@@ -216,25 +216,36 @@ done
 if command -v udevadm >/dev/null && [ -f ./70-lazy_cma-heap-alias.rules ] && [ -n "$heapdev" ]; then
 	mkdir -p /etc/udev/rules.d /run/udev
 	cp ./70-lazy_cma-heap-alias.rules /etc/udev/rules.d/
+	# udevadm test runs the rules and makes the links, as udevd would
 	udevadm test --action=add "$heapdev" >$out 2>$err
 	links=$(sed -n 's/^DEVLINKS=//p' $out $err | head -n 1)
 	echo "# DEVLINKS=$links"
+	missing=""
 	for l in linux,cma reserved vidbuf_cached; do
-		case " $links " in *" /dev/dma_heap/$l "*) ;; *) false ;; esac || break
+		case " $links " in *" /dev/dma_heap/$l "*) ;; *) missing="$missing $l" ;; esac
 	done
-	ok $? "alias rule: linux,cma, reserved, vidbuf_cached links to lazy_cma-node0"
-	# a real heap of that name exists: the kernel's system heap stands in
-	# for a real linux,cma
-	[ -e /sys/class/dma_heap/system ]; ok $? "the kernel's own heap 'system' is registered"
+	[ -z "$missing" ]; ok $? "alias rule: linux,cma, reserved, vidbuf_cached in DEVLINKS${missing:+ (missing:$missing)}"
+	missing=""
+	for l in linux,cma reserved vidbuf_cached; do
+		[ -L "/dev/dma_heap/$l" ] && [ "$(readlink -f "/dev/dma_heap/$l")" = /dev/dma_heap/lazy_cma-node0 ] ||
+			missing="$missing $l"
+	done
+	[ -z "$missing" ]; ok $? "alias rule: the links lead to /dev/dma_heap/lazy_cma-node0${missing:+ (not:$missing)}"
+	# a real heap of the name exists: the kernel's own system heap stands in
+	# for a real linux,cma (the rule with "system" for "linux,cma")
+	[ -e /sys/class/dma_heap/system ] && [ -c /dev/dma_heap/system ]
+	ok $? "the kernel's own heap 'system' is registered"
 	sed 's/linux,cma/system/g' ./70-lazy_cma-heap-alias.rules > /etc/udev/rules.d/70-lazy_cma-heap-alias.rules
 	udevadm test --action=add "$heapdev" >$out 2>$err
 	links=$(sed -n 's/^DEVLINKS=//p' $out $err | head -n 1)
 	echo "# DEVLINKS=$links"
 	case " $links " in *" /dev/dma_heap/system "*) false ;; *" /dev/dma_heap/reserved "*) true ;; *) false ;; esac
 	ok $? "alias rule: no link where a real heap of the name exists"
+	[ -c /dev/dma_heap/system ] && [ ! -L /dev/dma_heap/system ]; ok $? "... the real heap's node is left as it is"
 	rm -f /etc/udev/rules.d/70-lazy_cma-heap-alias.rules
 	udevadm test --action=add "$heapdev" >$out 2>$err
-	! grep -q 'DEVLINKS=.*dma_heap/' $out $err; ok $? "alias rule not installed: no links"
+	! grep -q 'DEVLINKS=.*dma_heap/' $out $err && [ ! -e /dev/dma_heap/reserved ]
+	ok $? "alias rule not installed: no links"
 else
 	echo "# udev part: udevadm, the rule or the heap missing"
 	ok 1 "alias rule: udevadm test"
