@@ -6,7 +6,7 @@
 # totals line.  Needs node 0 and node 1 with memory (the runner's default);
 # the udev part needs udevadm and 70-lazy_cma-heap-alias.rules next to it.
 T=lazy_cma_tool
-n=0 pass=0 fail=0
+n=0 pass=0 fail=0 skip=0
 out=/tmp/apply.out err=/tmp/apply.err
 conf=/tmp/lazy_cma.conf
 
@@ -233,6 +233,11 @@ if command -v udevadm >/dev/null && [ -f ./70-lazy_cma-heap-alias.rules ] && [ -
 	[ -z "$missing" ]; ok $? "alias rule: the links lead to /dev/dma_heap/lazy_cma-node0${missing:+ (not:$missing)}"
 	# a real heap of the name exists: the kernel's own system heap stands in
 	# for a real linux,cma (the rule with "system" for "linux,cma")
+	if [ ! -d /sys/class/dma_heap ]; then
+		# 6.1 as Debian builds it: CONFIG_DMABUF_HEAPS off, no real heap can exist
+		n=$((n + 1)) skip=$((skip + 1))
+		echo "ok $n lazy_cma_apply_test.alias_rule_vs_real_heap # SKIP kernel without the dma-heap framework"
+	else
 	[ -e /sys/class/dma_heap/system ] && [ -c /dev/dma_heap/system ]
 	ok $? "the kernel's own heap 'system' is registered"
 	sed 's/linux,cma/system/g' ./70-lazy_cma-heap-alias.rules > /etc/udev/rules.d/70-lazy_cma-heap-alias.rules
@@ -242,6 +247,7 @@ if command -v udevadm >/dev/null && [ -f ./70-lazy_cma-heap-alias.rules ] && [ -
 	case " $links " in *" /dev/dma_heap/system "*) false ;; *" /dev/dma_heap/reserved "*) true ;; *) false ;; esac
 	ok $? "alias rule: no link where a real heap of the name exists"
 	[ -c /dev/dma_heap/system ] && [ ! -L /dev/dma_heap/system ]; ok $? "... the real heap's node is left as it is"
+	fi
 	rm -f /etc/udev/rules.d/70-lazy_cma-heap-alias.rules
 	udevadm test --action=add "$heapdev" >$out 2>$err
 	! grep -q 'DEVLINKS=.*dma_heap/' $out $err && [ ! -e /dev/dma_heap/reserved ]
@@ -252,5 +258,5 @@ else
 fi
 
 echo "1..$n"
-echo "# Totals: pass:$pass fail:$fail xfail:0 xpass:0 skip:0 error:0"
+echo "# Totals: pass:$pass fail:$fail xfail:0 xpass:0 skip:$skip error:0"
 [ "$fail" = 0 ]
