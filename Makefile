@@ -48,6 +48,7 @@ selftests: $(KSFT_DIR)/kselftest_harness.h
 	@mkdir -p $(OUT)/user
 	$(MAKE) -C tools/testing/selftests/lazy_cma KSFT_DIR=$(KSFT_DIR) OUTPUT=$(OUT)/user
 	cp $(VM)/guest-selftests $(OUT)/user/
+	cp /usr/bin/udevadm udev/70-lazy_cma-heap-alias.rules $(OUT)/user/  # lazy_cma_apply_test.sh
 
 # the test command: every kernel of KERNELS, then the debug kernel
 check: host-tools tool selftests
@@ -74,6 +75,22 @@ demo: host-tools tool selftests
 	$(VM)/run --kernel $(DEMO_KERNEL) --share $(OUT)/demo --kmod vgem --kernel-image \
 		--host-prog kexec -- ./demo
 
+# the one version: the top entry of debian/changelog
+VERSION := $(shell sed -n '1s/^[^(]*(\([^)]*\)).*/\1/p' $(CURDIR)/debian/changelog)
+DKMS_SRCDIR ?= /usr/src/lazy_cma-$(VERSION)
+
+# the sources DKMS builds, with the version written into dkms.conf
+dkms-source:
+	$(INSTALL) -d $(DESTDIR)$(DKMS_SRCDIR)/drivers $(DESTDIR)$(DKMS_SRCDIR)/include/uapi/linux
+	$(INSTALL) -m 0644 Kbuild $(DESTDIR)$(DKMS_SRCDIR)/
+	$(INSTALL) -m 0644 drivers/*.c drivers/*.h $(DESTDIR)$(DKMS_SRCDIR)/drivers/
+	$(INSTALL) -m 0644 include/uapi/linux/lazy_cma.h $(DESTDIR)$(DKMS_SRCDIR)/include/uapi/linux/
+	sed 's/#MODULE_VERSION#/$(VERSION)/g' dkms.conf > $(DESTDIR)$(DKMS_SRCDIR)/dkms.conf
+
+# Debian packages lazy-cma-dkms and lazy-cma-tools in out/deb, checked by lintian
+deb:
+	tools/deb/build $(OUT)/deb
+
 # --- install / uninstall ------------------------------------------------
 # KVER here names a Debian series (6.12, 7.3), not a kernel release, so the
 # release the module is installed for is KREL: the one recorded by
@@ -83,6 +100,7 @@ PREFIX ?= /usr/local
 SBINDIR ?= $(PREFIX)/sbin
 MANDIR ?= $(PREFIX)/share/man
 UDEVRULESDIR ?= /etc/udev/rules.d
+UNITDIR ?= /etc/systemd/system
 INSTALL ?= install
 MODULE_KO = $(if $(KVER),$(OUT)/$(KVER),$(CURDIR))/lazy_cma.ko
 KREL ?= $(strip $(if $(KVER),$(shell cat $(OUT)/$(KVER)/krel 2>/dev/null),\
@@ -104,12 +122,16 @@ install-tool: tool
 	$(INSTALL) -D -m 0755 $(OUT)/user/lazy_cma_tool $(DESTDIR)$(SBINDIR)/lazy_cma_tool
 	$(INSTALL) -D -m 0644 tools/lazy_cma_tool/lazy_cma_tool.8 $(DESTDIR)$(MANDIR)/man8/lazy_cma_tool.8
 	$(INSTALL) -D -m 0644 udev/60-lazy_cma.rules $(DESTDIR)$(UDEVRULESDIR)/60-lazy_cma.rules
+	$(INSTALL) -d $(DESTDIR)$(UNITDIR)
+	sed 's|/usr/sbin/lazy_cma_tool|$(SBINDIR)/lazy_cma_tool|' systemd/lazy-cma.service \
+		> $(DESTDIR)$(UNITDIR)/lazy-cma.service
 
 uninstall:
 	rm -f $(DESTDIR)$(MODDIR)/lazy_cma.ko
 	rm -f $(DESTDIR)$(SBINDIR)/lazy_cma_tool
 	rm -f $(DESTDIR)$(MANDIR)/man8/lazy_cma_tool.8
 	rm -f $(DESTDIR)$(UDEVRULESDIR)/60-lazy_cma.rules
+	rm -f $(DESTDIR)$(UNITDIR)/lazy-cma.service
 	$(DEPMOD)
 
 .PHONY: install install-module install-tool uninstall
@@ -118,4 +140,4 @@ clean:
 	-$(MAKE) -C $(KDIR) M=$(CURDIR) clean 2>/dev/null
 	rm -rf $(OUT)
 
-.PHONY: all host-tools module tool selftests check check-debug check-quick bench demo clean
+.PHONY: all host-tools module tool selftests check check-debug check-quick bench demo deb dkms-source clean

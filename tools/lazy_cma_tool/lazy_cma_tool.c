@@ -19,15 +19,13 @@
 #include <linux/lazy_cma.h>
 
 #include "parse.h"
+#include "tool.h"
 
 #ifndef LAZY_CMA_TOOL_VERSION
 #define LAZY_CMA_TOOL_VERSION "dev"
 #endif
 
-#define EXIT_USAGE	1
-#define EXIT_FAILED	2
-
-static const char *dev_path = "/dev/lazy_cma";
+const char *dev_path = "/dev/lazy_cma";
 
 static void usage(FILE *f)
 {
@@ -41,11 +39,13 @@ static void usage(FILE *f)
 		"       lazy_cma_tool -l [--json]                   list live regions\n"
 		"       lazy_cma_tool -w ADDR FILE                  copy FILE into the region at ADDR\n"
 		"       lazy_cma_tool -d ADDR FILE [LEN]            copy the region (or LEN bytes) to FILE\n"
+		"       lazy_cma_tool --apply FILE [--prune]        make the regions match FILE\n"
+		"       lazy_cma_tool --status [--json]             module, nodes, regions, heaps\n"
 		"\n"
 		"SIZE is MB when a bare number; K, M, G and T suffixes are binary (4096K, 1G).\n"
 		"ADDR is a physical address (0x100000000).  NODE is a NUMA node, -1 = any.\n"
 		"Options: --alloc --kdump --resize --free --list --json --write --dump --name --node\n"
-		"         --help --version.  Exit status: 0 ok, 1 usage, 2 failed.\n");
+		"         --apply --prune --status --help --version.  Exit status: 0 ok, 1 usage, 2 failed.\n");
 }
 
 /* MemFree of a node from sysfs, in MB, or -1 */
@@ -85,7 +85,7 @@ static void read_sys(const char *path, char *buf, size_t len)
 }
 
 /* explain errno from an operation on @node (-1 = any, -2 = not a node call) */
-static void explain(const char *what, int err, int node)
+void explain(const char *what, int err, int node)
 {
 	char nodes[128];
 
@@ -158,7 +158,7 @@ static void explain(const char *what, int err, int node)
 	}
 }
 
-static int open_dev(void)
+int open_dev(void)
 {
 	int fd = open(dev_path, O_RDWR | O_CLOEXEC);
 
@@ -241,7 +241,7 @@ static int do_free(uint64_t addr)
 }
 
 /* every live region, or NULL with errno set; *count gets their number */
-static struct lazy_cma_region_info *get_regions(int fd, unsigned int *count)
+struct lazy_cma_region_info *get_regions(int fd, unsigned int *count)
 {
 	struct lazy_cma_region_info *v = NULL;
 	struct lazy_cma_list_data ld;
@@ -435,12 +435,15 @@ int main(int argc, char **argv)
 		{ "dump", required_argument, NULL, 'd' },
 		{ "name", required_argument, NULL, 'n' },
 		{ "node", required_argument, NULL, 'N' },
+		{ "apply", required_argument, NULL, 'A' },
+		{ "prune", no_argument, NULL, 'P' },
+		{ "status", no_argument, NULL, 'S' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *name = NULL, *arg = NULL;
-	int op = 0, json = 0, node = -1, c, n_pos;
+	int op = 0, json = 0, prune = 0, node = -1, c, n_pos;
 	uint64_t addr = 0, size = 0;
 
 	if (getenv("LAZY_CMA_DEV"))
@@ -448,8 +451,10 @@ int main(int argc, char **argv)
 	while ((c = getopt_long(argc, argv, "a:r:f:lw:d:n:N:hV", opts, NULL)) != -1) {
 		switch (c) {
 		case 'a': case 'k': case 'r': case 'f': case 'l': case 'w': case 'd':
+		case 'A': case 'S':
 			if (op) {
-				fprintf(stderr, "lazy_cma_tool: give one of -a --kdump -r -f -l -w -d\n");
+				fprintf(stderr,
+					"lazy_cma_tool: give one of -a --kdump -r -f -l -w -d --apply --status\n");
 				return EXIT_USAGE;
 			}
 			op = c;
@@ -457,6 +462,9 @@ int main(int argc, char **argv)
 			break;
 		case 'j':
 			json = 1;
+			break;
+		case 'P':
+			prune = 1;
 			break;
 		case 'n':
 			name = optarg;
@@ -488,9 +496,20 @@ int main(int argc, char **argv)
 		fprintf(stderr, "lazy_cma_tool: -n and -N only go with -a and --kdump\n");
 		return EXIT_USAGE;
 	}
-	if (json && op != 'l') {
-		fprintf(stderr, "lazy_cma_tool: --json only goes with -l\n");
+	if (json && op != 'l' && op != 'S') {
+		fprintf(stderr, "lazy_cma_tool: --json only goes with -l or --status\n");
 		return EXIT_USAGE;
+	}
+	if (prune && op != 'A') {
+		fprintf(stderr, "lazy_cma_tool: --prune only goes with --apply\n");
+		return EXIT_USAGE;
+	}
+	if (op == 'A' || op == 'S') {
+		if (n_pos) {
+			usage(stderr);
+			return EXIT_USAGE;
+		}
+		return op == 'A' ? do_apply(arg, prune) : do_status(json);
 	}
 	if (name && lct_check_name(name)) {
 		fprintf(stderr,
