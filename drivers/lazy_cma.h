@@ -99,7 +99,10 @@ struct lazy_cma_region *lazy_cma_region_alloc(int nid, u64 len, const char *name
 					      u64 *phys);
 void lazy_cma_region_publish(struct lazy_cma_region *region);
 void lazy_cma_region_discard(struct lazy_cma_region *region);
-int lazy_cma_region_resize(u64 *phys, u64 *len);
+/* tells the caller the outcome of a RESIZE before it is committed */
+typedef int (*lazy_cma_report_t)(void __user *uarg, u64 phys, u64 len);
+int lazy_cma_region_resize(u64 *phys, u64 *len, lazy_cma_report_t report,
+			   void __user *uarg);
 int lazy_cma_region_free(u64 phys);
 unsigned int lazy_cma_region_snapshot(u64 start,
 				      struct lazy_cma_region_info *out,

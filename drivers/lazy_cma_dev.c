@@ -75,11 +75,18 @@ static long lazy_cma_ioctl_alloc(void __user *uarg)
 	return 0;
 }
 
+/* the answer of a RESIZE reaches the caller before the resize is committed */
+static int lazy_cma_resize_report(void __user *uarg, u64 phys, u64 len)
+{
+	struct lazy_cma_resize_data r = { .phys_addr = phys, .len = len };
+
+	return copy_to_user(uarg, &r, sizeof(r)) ? -EFAULT : 0;
+}
+
 static long lazy_cma_ioctl_resize(void __user *uarg)
 {
 	struct lazy_cma_resize_data r;
 	u64 len;
-	int ret;
 
 	if (copy_from_user(&r, uarg, sizeof(r)))
 		return -EFAULT;
@@ -88,12 +95,8 @@ static long lazy_cma_ioctl_resize(void __user *uarg)
 		return -EINVAL;
 	r.len = len;
 
-	ret = lazy_cma_region_resize(&r.phys_addr, &r.len);
-	if (ret)
-		return ret;
-	if (copy_to_user(uarg, &r, sizeof(r)))
-		return -EFAULT;
-	return 0;
+	return lazy_cma_region_resize(&r.phys_addr, &r.len, lazy_cma_resize_report,
+				      uarg);
 }
 
 static long lazy_cma_ioctl_free(void __user *uarg)

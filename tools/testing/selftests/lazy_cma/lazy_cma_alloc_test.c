@@ -1,0 +1,123 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Allocator promises that need a setup of their own: a RESIZE whose answer
+ * cannot be written back changes nothing, whichever way it would have gone
+ * (moved, grown in place, shrunk).
+ */
+#include <sys/mman.h>
+
+#include "lazy_cma_lib.h"
+#include "kselftest_harness.h"
+
+FIXTURE(alloc) {
+	int fd;
+	/* a page holding a RESIZE argument, readable but not writable */
+	struct lazy_cma_resize_data *ro;
+};
+
+FIXTURE_VARIANT(alloc) {
+	int node;
+};
+
+FIXTURE_VARIANT_ADD(alloc, node0) { .node = 0 };
+FIXTURE_VARIANT_ADD(alloc, node1) { .node = 1 };
+
+FIXTURE_SETUP(alloc)
+{
+	self->fd = lc_open();
+	ASSERT_LE(0, self->fd);
+	self->ro = mmap(NULL, SZ_4K, PROT_READ | PROT_WRITE,
+			MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, self->ro);
+}
+
+FIXTURE_TEARDOWN(alloc)
+{
+	lc_free_all(self->fd);
+	munmap(self->ro, SZ_4K);
+	close(self->fd);
+}
+
+static void fill(int fd, uint64_t phys, uint64_t len, uint64_t seed, bool check,
+		 unsigned long *bad)
+{
+	uint64_t *m = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, phys);
+	uint64_t i;
+
+	if (m == MAP_FAILED) {
+		(*bad)++;
+		return;
+	}
+	for (i = 0; i < len / 8; i += 512) {
+		if (!check)
+			m[i] = pattern(i, seed);
+		else if (m[i] != pattern(i, seed))
+			(*bad)++;
+	}
+	munmap(m, len);
+}
+
+/*
+ * RESIZE @phys to @len with the argument in a read-only page: EFAULT, and
+ * the region is where it was, as long, with the same contents.
+ */
+static void resize_unwritable(struct __test_metadata *_metadata,
+			      FIXTURE_DATA(alloc) *self, uint64_t phys,
+			      uint64_t len, uint64_t new_len)
+{
+	struct lazy_cma_region_info info;
+	int regions = lc_count(self->fd);
+	unsigned long bad = 0;
+
+	fill(self->fd, phys, len, phys, false, &bad);
+	ASSERT_EQ(0, bad);
+	self->ro->phys_addr = phys;
+	self->ro->len = new_len;
+	ASSERT_EQ(0, mprotect(self->ro, SZ_4K, PROT_READ));
+	EXPECT_EQ(-1, ioctl(self->fd, LAZY_CMA_IOCTL_RESIZE, self->ro));
+	EXPECT_EQ(EFAULT, errno);
+	ASSERT_EQ(0, mprotect(self->ro, SZ_4K, PROT_READ | PROT_WRITE));
+
+	ASSERT_EQ(0, lc_find(self->fd, phys, &info))
+		TH_LOG("the region left %#llx", (unsigned long long)phys);
+	EXPECT_EQ(len, info.len);
+	EXPECT_EQ(regions, lc_count(self->fd));
+	EXPECT_TRUE(iomem_has(phys, phys + len - 1, "efault"));
+	fill(self->fd, phys, len, phys, true, &bad);
+	EXPECT_EQ(0, bad);
+}
+
+/* a grow that must move: the region right after it is taken */
+TEST_F(alloc, resize_efault_moving)
+{
+	uint64_t a, b, grow, stay;
+
+	ASSERT_EQ(0, lc_alloc(self->fd, SZ_2M, variant->node, "efault", &a));
+	ASSERT_EQ(0, lc_alloc(self->fd, SZ_2M, variant->node, "efault", &b));
+	/* whichever of the two lies right below the other cannot grow in place */
+	if (b + SZ_2M == a) {
+		grow = b;
+		stay = a;
+	} else {
+		ASSERT_EQ(a + SZ_2M, b) TH_LOG("regions %#llx and %#llx are not adjacent",
+					       (unsigned long long)a, (unsigned long long)b);
+		grow = a;
+		stay = b;
+	}
+	resize_unwritable(_metadata, self, grow, SZ_2M, 8 * SZ_1M);
+	EXPECT_EQ(0, lc_free(self->fd, stay));
+}
+
+/* a grow with nothing in its way, and a shrink */
+TEST_F(alloc, resize_efault_in_place)
+{
+	uint64_t phys;
+
+	ASSERT_EQ(0, lc_alloc(self->fd, 8 * SZ_1M, variant->node, "efault", &phys));
+	resize_unwritable(_metadata, self, phys, 8 * SZ_1M, 16 * SZ_1M);
+	resize_unwritable(_metadata, self, phys, 8 * SZ_1M, 4 * SZ_1M);
+	resize_unwritable(_metadata, self, phys, 8 * SZ_1M, 8 * SZ_1M);
+	EXPECT_EQ(0, lc_free(self->fd, phys));
+}
+
+TEST_HARNESS_MAIN
