@@ -148,6 +148,7 @@ void lazy_cma_heap_unregister(struct lazy_cma_heap *heap);
 /* ---- lazy_cma_dev.c: /dev/lazy_cma ---- */
 
 int lazy_cma_dev_register(void);
+void lazy_cma_dev_enable(void);
 void lazy_cma_dev_unregister(void);
 
 #endif /* _LAZY_CMA_H */

@@ -203,14 +203,26 @@ static struct notifier_block lazy_cma_memory_nb = {
 	.notifier_call = lazy_cma_memory_notify,
 };
 
+/* per-CPU, not concurrency managed: clearing runs on the CPUs it is given */
+static struct workqueue_struct *lazy_cma_clear_wq;
+
 int lazy_cma_alloc_init(void)
 {
-	return register_memory_notifier(&lazy_cma_memory_nb);
+	int ret;
+
+	lazy_cma_clear_wq = alloc_workqueue("lazy_cma_clear", WQ_CPU_INTENSIVE, 0);
+	if (!lazy_cma_clear_wq)
+		return -ENOMEM;
+	ret = register_memory_notifier(&lazy_cma_memory_nb);
+	if (ret)
+		destroy_workqueue(lazy_cma_clear_wq);
+	return ret;
 }
 
 void lazy_cma_alloc_exit(void)
 {
 	unregister_memory_notifier(&lazy_cma_memory_nb);
+	destroy_workqueue(lazy_cma_clear_wq);
 }
 
 static const enum zone_type lazy_cma_zone_order[] = {
@@ -299,8 +311,9 @@ bad:
 /*
  * Clearing is the largest cost of a big request, and one CPU clears at a
  * fraction of the memory bandwidth: ranges of LAZY_CMA_PARALLEL_PAGES (32 MiB)
- * and more are split among up to LAZY_CMA_MAX_CLEARERS online CPUs, the
- * caller doing the first part and unbound workqueue workers the others.
+ * and more are split among up to LAZY_CMA_MAX_CLEARERS online CPUs that the
+ * caller may run on (its cpuset and affinity), the caller doing the first part
+ * and workers bound to the other CPUs the rest.
  */
 #define LAZY_CMA_PARALLEL_PAGES	(32UL << (20 - PAGE_SHIFT))
 #define LAZY_CMA_MAX_CLEARERS	8
@@ -347,25 +360,50 @@ static void lazy_cma_clear_work(struct work_struct *work)
 		complete(&ctl->done);
 }
 
+/* the next online CPU after @cpu that the caller may use, but @self; wraps */
+static int lazy_cma_next_cpu(int cpu, int self)
+{
+	int pass;
+
+	for (pass = 0; pass < 2; pass++) {
+		do {
+			cpu = cpumask_next_and(cpu, current->cpus_ptr, cpu_online_mask);
+		} while (cpu == self);
+		if (cpu < nr_cpu_ids)
+			return cpu;
+		cpu = -1;
+	}
+	/* only @self is left (a CPU went offline since they were counted) */
+	return self;
+}
+
 static int lazy_cma_zero_pages(unsigned long pfn, unsigned long nr_pages)
 {
 	struct lazy_cma_clear_part *parts = NULL;
 	struct lazy_cma_clear_ctl ctl;
 	unsigned int n = 1, queued = 0, i;
 	unsigned long each, done, mine;
-	int ret = 0;
+	int ret = 0, cpu, self;
 
 	atomic_set(&ctl.stop, 0);
 	atomic_set(&ctl.pending, 1);
 	init_completion(&ctl.done);
-	if (nr_pages >= LAZY_CMA_PARALLEL_PAGES)
-		n = min_t(unsigned int, num_online_cpus(), LAZY_CMA_MAX_CLEARERS);
+	if (nr_pages >= LAZY_CMA_PARALLEL_PAGES) {
+		n = 0;
+		for_each_cpu_and(cpu, current->cpus_ptr, cpu_online_mask)
+			if (++n == LAZY_CMA_MAX_CLEARERS)
+				break;
+		n = max(n, 1U);
+	}
 	if (n > 1)
 		parts = kcalloc(n - 1, sizeof(*parts), GFP_KERNEL | __GFP_NOWARN);
 	if (!parts)
 		n = 1;
 	each = ALIGN(DIV_ROUND_UP(nr_pages, n), LAZY_CMA_BATCH_PAGES);
 	mine = min(each, nr_pages);
+	/* the caller clears where it runs; the workers on its other CPUs */
+	self = raw_smp_processor_id();
+	cpu = -1;
 	for (done = mine; done < nr_pages; done += each) {
 		struct lazy_cma_clear_part *part = &parts[queued++];
 
@@ -374,7 +412,8 @@ static int lazy_cma_zero_pages(unsigned long pfn, unsigned long nr_pages)
 		part->ctl = &ctl;
 		INIT_WORK(&part->work, lazy_cma_clear_work);
 		atomic_inc(&ctl.pending);
-		queue_work(system_unbound_wq, &part->work);
+		cpu = lazy_cma_next_cpu(cpu, self);
+		queue_work_on(cpu, lazy_cma_clear_wq, &part->work);
 	}
 
 	/* the caller's part, in batches that look for a fatal signal */

@@ -194,8 +194,17 @@ static int lazy_cma_mmap(struct file *file, struct vm_area_struct *vma)
 	return lazy_cma_region_mmap(vma);
 }
 
+/*
+ * Set once module init can no longer fail.  Until then open() refuses, so a
+ * failing init leaves no open file on the module's freed code: misc_open()
+ * calls open() under the lock misc_deregister() takes.
+ */
+static bool lazy_cma_dev_ready;
+
 static int lazy_cma_open(struct inode *inode, struct file *file)
 {
+	if (!READ_ONCE(lazy_cma_dev_ready))
+		return -ENODEV;
 	if (!capable(CAP_SYS_ADMIN))
 		return -EPERM;
 	/* one address space for every opener: revocation reaches them all */
@@ -222,6 +231,11 @@ static struct miscdevice lazy_cma_miscdev = {
 int lazy_cma_dev_register(void)
 {
 	return misc_register(&lazy_cma_miscdev);
+}
+
+void lazy_cma_dev_enable(void)
+{
+	WRITE_ONCE(lazy_cma_dev_ready, true);
 }
 
 void lazy_cma_dev_unregister(void)

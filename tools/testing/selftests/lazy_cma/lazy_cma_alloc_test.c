@@ -2,8 +2,10 @@
 /*
  * Allocator promises that need a setup of their own: a RESIZE whose answer
  * cannot be written back changes nothing, whichever way it would have gone
- * (moved, grown in place, shrunk).
+ * (moved, grown in place, shrunk); the CPUs that clear a large range are
+ * ones the caller may run on.
  */
+#include <sched.h>
 #include <sys/mman.h>
 
 #include "lazy_cma_lib.h"
@@ -118,6 +120,94 @@ TEST_F(alloc, resize_efault_in_place)
 	resize_unwritable(_metadata, self, phys, 8 * SZ_1M, 4 * SZ_1M);
 	resize_unwritable(_metadata, self, phys, 8 * SZ_1M, 8 * SZ_1M);
 	EXPECT_EQ(0, lc_free(self->fd, phys));
+}
+
+#define TRACE		"/sys/kernel/tracing"
+#define WQ_EVENT	TRACE "/events/workqueue/workqueue_execute_start/enable"
+
+/* empty the trace buffer: only an open with O_TRUNC does */
+static int trace_clear(void)
+{
+	int fd = open(TRACE "/trace", O_WRONLY | O_TRUNC);
+
+	if (fd < 0)
+		return -errno;
+	close(fd);
+	return 0;
+}
+
+/*
+ * Allocate 64 MiB with the workqueue tracepoint on; count the clearing
+ * workers that ran, and those that ran on a CPU other than @cpu (-1: any).
+ */
+static int clear_workers(struct __test_metadata *_metadata, int fd, int node,
+			 int cpu, int *elsewhere)
+{
+	char *buf, *p, want[16];
+	ssize_t r, len = 0;
+	uint64_t phys;
+	int n = 0, tfd;
+
+	*elsewhere = 0;
+	if (trace_clear() || write_str(WQ_EVENT, "1"))
+		return -1;
+	EXPECT_EQ(0, lc_alloc(fd, 64 * SZ_1M, node, "cpus", &phys));
+	write_str(WQ_EVENT, "0");
+	if (phys)
+		EXPECT_EQ(0, lc_free(fd, phys));
+
+	buf = calloc(1, 4 << 20);
+	tfd = open(TRACE "/trace", O_RDONLY);
+	if (!buf || tfd < 0)
+		return -1;
+	while ((r = read(tfd, buf + len, (4 << 20) - 1 - len)) > 0)
+		len += r;
+	close(tfd);
+	snprintf(want, sizeof(want), "[%03d]", cpu);
+	for (p = buf; (p = strstr(p, "lazy_cma_clear_work")); p++) {
+		char *line = p;
+
+		while (line > buf && line[-1] != '\n')
+			line--;
+		n++;
+		if (cpu >= 0 && !memmem(line, p - line, want, strlen(want))) {
+			if (!*elsewhere)
+				TH_LOG("clearing outside CPU %d: %.*s", cpu,
+				       (int)(p - line) + 19, line);
+			(*elsewhere)++;
+		}
+	}
+	free(buf);
+	return n;
+}
+
+/*
+ * A caller whose range the driver clears (init_on_alloc=0: the page
+ * allocator does not) gets workers on its other CPUs, and none on a CPU it
+ * may not run on.
+ */
+TEST_F(alloc, clearing_stays_on_allowed_cpus)
+{
+	cpu_set_t one, saved;
+	int n, elsewhere, cpu;
+
+	ASSERT_EQ(0, access(WQ_EVENT, F_OK));
+	ASSERT_EQ(0, sched_getaffinity(0, sizeof(saved), &saved));
+	if (CPU_COUNT(&saved) < 2)
+		SKIP(return, "one CPU");
+	n = clear_workers(_metadata, self->fd, variant->node, -1, &elsewhere);
+	ASSERT_LE(0, n);
+	if (!n)
+		SKIP(return, "the page allocator clears (init_on_alloc=1)");
+
+	cpu = sched_getcpu();
+	CPU_ZERO(&one);
+	CPU_SET(cpu, &one);
+	ASSERT_EQ(0, sched_setaffinity(0, sizeof(one), &one));
+	n = clear_workers(_metadata, self->fd, variant->node, cpu, &elsewhere);
+	ASSERT_EQ(0, sched_setaffinity(0, sizeof(saved), &saved));
+	TH_LOG("pinned to CPU %d: %d clearing workers, %d elsewhere", cpu, n, elsewhere);
+	EXPECT_EQ(0, elsewhere);
 }
 
 TEST_HARNESS_MAIN
