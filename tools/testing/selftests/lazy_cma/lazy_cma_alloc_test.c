@@ -92,22 +92,25 @@ static void resize_unwritable(struct __test_metadata *_metadata,
 /* a grow that must move: the region right after it is taken */
 TEST_F(alloc, resize_efault_moving)
 {
-	uint64_t a, b, grow, stay;
+	uint64_t r[16];
+	int i, j, n;
 
-	ASSERT_EQ(0, lc_alloc(self->fd, SZ_2M, variant->node, "efault", &a));
-	ASSERT_EQ(0, lc_alloc(self->fd, SZ_2M, variant->node, "efault", &b));
-	/* whichever of the two lies right below the other cannot grow in place */
-	if (b + SZ_2M == a) {
-		grow = b;
-		stay = a;
-	} else {
-		ASSERT_EQ(a + SZ_2M, b) TH_LOG("regions %#llx and %#llx are not adjacent",
-					       (unsigned long long)a, (unsigned long long)b);
-		grow = a;
-		stay = b;
+	/* regions of 2 MiB until one lies right below another */
+	for (n = 0; n < 16; n++) {
+		ASSERT_EQ(0, lc_alloc(self->fd, SZ_2M, variant->node, "efault", &r[n]));
+		for (i = 0; i < n; i++) {
+			for (j = 0; j < n + 1; j++)
+				if (r[i] + SZ_2M == r[j] || r[j] + SZ_2M == r[i])
+					break;
+			if (j < n + 1)
+				break;
+		}
+		if (i < n)
+			break;
 	}
-	resize_unwritable(_metadata, self, grow, SZ_2M, 8 * SZ_1M);
-	EXPECT_EQ(0, lc_free(self->fd, stay));
+	ASSERT_GT(16, n) TH_LOG("no two of 16 regions are adjacent");
+	/* r[i] and r[j] are adjacent: grow the lower one */
+	resize_unwritable(_metadata, self, r[i] < r[j] ? r[i] : r[j], SZ_2M, 8 * SZ_1M);
 }
 
 /* a grow with nothing in its way, and a shrink */
