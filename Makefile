@@ -3,13 +3,14 @@
 # lazy_cma -- see README.md.
 #
 #   make                   module for the running kernel (KDIR), tool, selftests
-#   make KVER=7.3          the same against Debian's newest 7.3 kernel (provisioned)
+#   make KVER=6.12         the same against Debian's newest 6.12 kernel (provisioned)
 #   make check             every test on every kernel in KERNELS, in QEMU guests
-#   make demo              a narrated tour in a 7.3 guest
+#   make demo              a narrated tour in a guest of the newest backports kernel
 
 # The kernel series tested, named once.  Each resolves to Debian's newest
-# package of that series when provisioned.
-KERNELS ?= 6.1 6.12 7.3
+# package of that series when provisioned; "backports" is the newest series
+# that trixie-backports carries at that moment (7.3 when this was written).
+KERNELS ?= 6.1 6.12 backports
 DEMO_KERNEL ?= $(lastword $(KERNELS))
 # built from that series' linux-source with the kernel's checkers
 DEBUG_KERNEL ?= $(lastword $(KERNELS))-debug
@@ -24,6 +25,10 @@ KSFT_DIR := $(CACHE)/src-$(HARNESS_SERIES)/tools/testing/selftests
 VM := $(CURDIR)/tools/testing/vm
 
 all: module tool selftests
+
+# the host packages the guest tests need (root; apt-get only what is missing)
+host-tools:
+	$(VM)/provision --host
 
 module:
 ifeq ($(KVER),)
@@ -45,28 +50,29 @@ selftests: $(KSFT_DIR)/kselftest_harness.h
 	cp $(VM)/guest-selftests $(OUT)/user/
 
 # the test command: every kernel of KERNELS, then the debug kernel
-check: tool selftests
-	DEBUG_SERIES=$(DEBUG_KERNEL) $(VM)/check $(KERNELS)
+check: host-tools tool selftests
+	HARNESS_SERIES=$(HARNESS_SERIES) DEBUG_SERIES=$(DEBUG_KERNEL) $(VM)/check $(KERNELS)
 
 # the debug kernel alone (KASAN, lockdep, kmemleak, fault injection, ...)
-check-debug: tool selftests
-	DEBUG_SERIES=$(DEBUG_KERNEL) $(VM)/check
+check-debug: host-tools tool selftests
+	HARNESS_SERIES=$(HARNESS_SERIES) DEBUG_SERIES=$(DEBUG_KERNEL) $(VM)/check
 
 # the stock kernels alone (minutes, once provisioned)
-check-quick: tool selftests
-	$(VM)/check $(KERNELS)
+check-quick: host-tools tool selftests
+	HARNESS_SERIES=$(HARNESS_SERIES) $(VM)/check $(KERNELS)
 
 # benchmark: a debug-kernel guest and a stock one for 10 000 regions;
 # writes bench.json, bench.txt, bench.png
 BENCH_KERNEL ?= $(DEBUG_KERNEL)
-bench: tool selftests
+bench: host-tools tool selftests
 	$(VM)/bench $(BENCH_KERNEL)
 
-demo: tool selftests
+demo: host-tools tool selftests
 	$(VM)/build-module $(DEMO_KERNEL)
 	@rm -rf $(OUT)/demo && mkdir -p $(OUT)/demo
 	cp $(OUT)/user/lazy_cma_tool $(OUT)/user/lazy_cma_heap_demo $(VM)/demo $(OUT)/demo/
-	$(VM)/run --kernel $(DEMO_KERNEL) --share $(OUT)/demo --kmod vgem -- ./demo
+	$(VM)/run --kernel $(DEMO_KERNEL) --share $(OUT)/demo --kmod vgem --kernel-image \
+		--host-prog kexec -- ./demo
 
 # --- install / uninstall ------------------------------------------------
 # KVER here names a Debian series (6.12, 7.3), not a kernel release, so the
@@ -112,4 +118,4 @@ clean:
 	-$(MAKE) -C $(KDIR) M=$(CURDIR) clean 2>/dev/null
 	rm -rf $(OUT)
 
-.PHONY: all module tool selftests check check-debug check-quick bench demo clean
+.PHONY: all host-tools module tool selftests check check-debug check-quick bench demo clean

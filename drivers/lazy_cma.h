@@ -7,12 +7,15 @@
 #define _LAZY_CMA_H
 
 #include <linux/atomic.h>
+#include <linux/errno.h>
 #include <linux/interval_tree.h>
 #include <linux/ioport.h>
 #include <linux/lazy_cma.h>
 #include <linux/list.h>
 #include <linux/rbtree.h>
 #include <linux/types.h>
+
+#include "lazy_cma_compat.h"
 
 struct address_space;
 struct dma_buf;
@@ -79,6 +82,8 @@ static inline phys_addr_t lazy_cma_range_phys(const struct lazy_cma_range *range
  * @req_nid:	node asked for at ALLOC (NUMA_NO_NODE = any); a moving RESIZE
  *		obeys it too
  * @busy:	a RESIZE or FREE is working on the region without the lock
+ * @kdump:	armed as the kernel's crash-kernel range (lazy_cma_kdump.c):
+ *		no RESIZE, no mmap, FREE only once no crash kernel is loaded
  * @name:	/proc/iomem name
  */
 struct lazy_cma_region {
@@ -87,6 +92,7 @@ struct lazy_cma_region {
 	struct list_head views;
 	int req_nid;
 	bool busy;
+	bool kdump;
 	char name[LAZY_CMA_NAME_MAX];
 };
 
@@ -99,6 +105,8 @@ struct lazy_cma_region *lazy_cma_region_alloc(int nid, u64 len, const char *name
 					      u64 *phys);
 void lazy_cma_region_publish(struct lazy_cma_region *region);
 void lazy_cma_region_discard(struct lazy_cma_region *region);
+int lazy_cma_region_arm(struct lazy_cma_region *region);
+int lazy_cma_region_unarm(struct lazy_cma_region *region);
 /* tells the caller the outcome of a RESIZE before it is committed */
 typedef int (*lazy_cma_report_t)(void __user *uarg, u64 phys, u64 len);
 int lazy_cma_region_resize(u64 *phys, u64 *len, lazy_cma_report_t report,
@@ -108,6 +116,29 @@ unsigned int lazy_cma_region_snapshot(u64 start,
 				      struct lazy_cma_region_info *out,
 				      unsigned int max, unsigned int *total);
 int lazy_cma_region_mmap(struct vm_area_struct *vma);
+
+/* ---- lazy_cma_kdump.c: a region as the kernel's crash-kernel range ---- */
+
+#ifdef LAZY_CMA_KDUMP
+int lazy_cma_kdump_arm(struct lazy_cma_range *range);
+int lazy_cma_kdump_disarm(struct lazy_cma_range *range);
+bool lazy_cma_kdump_loaded(void);
+#else
+static inline int lazy_cma_kdump_arm(struct lazy_cma_range *range)
+{
+	return -EOPNOTSUPP;
+}
+
+static inline int lazy_cma_kdump_disarm(struct lazy_cma_range *range)
+{
+	return 0;
+}
+
+static inline bool lazy_cma_kdump_loaded(void)
+{
+	return false;
+}
+#endif
 
 /* ---- lazy_cma_heap.c: per-node dma-buf heaps ---- */
 

@@ -42,4 +42,13 @@ static inline void lazy_cma_vm_flags_set(struct vm_area_struct *vma,
 #define LAZY_CMA_IMPORT_NS(ns)	MODULE_IMPORT_NS(ns)
 #endif
 
+/*
+ * Lazy kdump needs kexec with crash dumps, kprobes (to find crashk_res) and
+ * x86-64 (the only architecture it was tested on).
+ */
+#if defined(CONFIG_X86_64) && IS_ENABLED(CONFIG_KEXEC_CORE) && \
+	IS_ENABLED(CONFIG_CRASH_DUMP) && IS_ENABLED(CONFIG_KPROBES)
+#define LAZY_CMA_KDUMP
+#endif
+
 #endif /* _LAZY_CMA_COMPAT_H */

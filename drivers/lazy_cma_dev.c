@@ -46,7 +46,8 @@ static bool lazy_cma_name_ok(const char *name)
 	return true;
 }
 
-static long lazy_cma_ioctl_alloc(void __user *uarg)
+/* ALLOC, and KDUMP (@kdump): the same, armed as the crash-kernel range */
+static long lazy_cma_ioctl_alloc(void __user *uarg, bool kdump)
 {
 	struct lazy_cma_allocation_data a;
 	struct lazy_cma_region *region;
@@ -65,10 +66,24 @@ static long lazy_cma_ioctl_alloc(void __user *uarg)
 	region = lazy_cma_region_alloc(a.node, len, a.name, &a.phys_addr);
 	if (IS_ERR(region))
 		return PTR_ERR(region);
+	if (kdump) {
+		ret = lazy_cma_region_arm(region);
+		if (ret) {
+			lazy_cma_region_discard(region);
+			return ret;
+		}
+	}
 
 	if (copy_to_user(uarg, &a, sizeof(a))) {
-		/* the caller could not learn the address: do not keep it */
-		lazy_cma_region_discard(region);
+		/*
+		 * The caller could not learn the address: do not keep it, unless
+		 * a crash kernel was loaded into it meanwhile (see LIST)
+		 */
+		if (!kdump || !lazy_cma_region_unarm(region)) {
+			lazy_cma_region_discard(region);
+			return -EFAULT;
+		}
+		lazy_cma_region_publish(region);
 		return -EFAULT;
 	}
 	lazy_cma_region_publish(region);
@@ -168,6 +183,7 @@ static long lazy_cma_ioctl(struct file *file, unsigned int cmd, unsigned long ar
 	case LAZY_CMA_IOCTL_RESIZE:
 	case LAZY_CMA_IOCTL_FREE:
 	case LAZY_CMA_IOCTL_LIST:
+	case LAZY_CMA_IOCTL_KDUMP:
 		break;
 	default:
 		return -ENOTTY;
@@ -177,7 +193,9 @@ static long lazy_cma_ioctl(struct file *file, unsigned int cmd, unsigned long ar
 
 	switch (cmd) {
 	case LAZY_CMA_IOCTL_ALLOC:
-		return lazy_cma_ioctl_alloc(uarg);
+		return lazy_cma_ioctl_alloc(uarg, false);
+	case LAZY_CMA_IOCTL_KDUMP:
+		return lazy_cma_ioctl_alloc(uarg, true);
 	case LAZY_CMA_IOCTL_RESIZE:
 		return lazy_cma_ioctl_resize(uarg);
 	case LAZY_CMA_IOCTL_FREE:

@@ -262,7 +262,7 @@ static int region_claim(u64 phys, struct lazy_cma_region **out)
 	region = region_at(PHYS_PFN(phys));
 	if (!region)
 		ret = -ENOENT;
-	else if (region->busy)
+	else if (region->busy || region->kdump)
 		ret = -EBUSY;
 	else
 		region->busy = true;
@@ -305,12 +305,16 @@ static void region_destroy(struct lazy_cma_region *region)
  * Mappings of it are revoked before the memory goes back: later access
  * through them gets SIGBUS.
  *
+ * A region armed for kdump is disarmed first, which fails while a crash
+ * kernel is loaded into it.
+ *
  * Return: 0, -ENOENT if no region starts there, -EBUSY if another RESIZE or
- * FREE of it is in progress.
+ * FREE of it is in progress, or a crash kernel is loaded into it.
  */
 int lazy_cma_region_free(u64 phys)
 {
 	struct lazy_cma_region *region;
+	bool armed = false;
 	int ret = 0;
 
 	if (!PAGE_ALIGNED(phys))
@@ -322,6 +326,9 @@ int lazy_cma_region_free(u64 phys)
 		ret = -ENOENT;
 	} else if (region->busy) {
 		ret = -EBUSY;
+	} else if (region->kdump) {
+		region->busy = true;
+		armed = true;
 	} else {
 		region_erase(region);
 		region_detach_views(region);
@@ -329,6 +336,20 @@ int lazy_cma_region_free(u64 phys)
 	up_write(&lazy_cma_regions_lock);
 	if (ret)
 		return ret;
+
+	if (armed) {
+		ret = lazy_cma_kdump_disarm(&region->range);
+		down_write(&lazy_cma_regions_lock);
+		region->busy = false;
+		if (!ret) {
+			region->kdump = false;
+			region_erase(region);
+			region_detach_views(region);
+		}
+		up_write(&lazy_cma_regions_lock);
+		if (ret)
+			return ret;
+	}
 
 	revoke_mappings(region->range.pfn, region->range.nr_pages);
 	region_destroy(region);
@@ -394,6 +415,45 @@ static int region_move(struct lazy_cma_region *region, unsigned long nr_pages,
 	up_write(&lazy_cma_regions_lock);
 
 	region_destroy(region);
+	return 0;
+}
+
+/**
+ * lazy_cma_region_arm() - make a new region the kernel's crash-kernel range
+ * @region: from lazy_cma_region_alloc(), not yet published (so busy, and
+ *	    never mapped)
+ *
+ * Return: 0 or the error of lazy_cma_kdump_arm().
+ */
+int lazy_cma_region_arm(struct lazy_cma_region *region)
+{
+	int ret;
+
+	ret = lazy_cma_kdump_arm(&region->range);
+	if (ret)
+		return ret;
+	down_write(&lazy_cma_regions_lock);
+	region->kdump = true;
+	up_write(&lazy_cma_regions_lock);
+	return 0;
+}
+
+/**
+ * lazy_cma_region_unarm() - disarm a region lazy_cma_region_arm() armed
+ * @region: not yet published
+ *
+ * Return: 0, or -EBUSY if a crash kernel was loaded into it meanwhile.
+ */
+int lazy_cma_region_unarm(struct lazy_cma_region *region)
+{
+	int ret;
+
+	ret = lazy_cma_kdump_disarm(&region->range);
+	if (ret)
+		return ret;
+	down_write(&lazy_cma_regions_lock);
+	region->kdump = false;
+	up_write(&lazy_cma_regions_lock);
 	return 0;
 }
 
@@ -509,6 +569,9 @@ unsigned int lazy_cma_region_snapshot(u64 start,
 		out[i].node = r->range.nid;
 		out[i].map_count = region_map_count(r);
 		strscpy(out[i].name, r->name, sizeof(out[i].name));
+		if (r->kdump)
+			out[i].flags = LAZY_CMA_REGION_KDUMP |
+				(lazy_cma_kdump_loaded() ? LAZY_CMA_REGION_KDUMP_LOADED : 0);
 	}
 	up_read(&lazy_cma_regions_lock);
 	return i;
@@ -563,7 +626,8 @@ static const struct vm_operations_struct lazy_cma_vm_ops = {
  *	 region
  *
  * Return: 0, -EINVAL for a private mapping, -ENXIO if the range is not inside
- * one live region, -EBUSY while the region is being resized or freed.
+ * one live region, -EBUSY while the region is being resized or freed, or is
+ * armed for kdump (the crash kernel's memory).
  */
 int lazy_cma_region_mmap(struct vm_area_struct *vma)
 {
@@ -586,7 +650,7 @@ int lazy_cma_region_mmap(struct vm_area_struct *vma)
 	r = region_containing(first);
 	if (!r || last >= region_end_pfn(r)) {
 		ret = -ENXIO;
-	} else if (r->busy) {
+	} else if (r->busy || r->kdump) {
 		ret = -EBUSY;
 	} else {
 		v->region = r;

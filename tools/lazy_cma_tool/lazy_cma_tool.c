@@ -35,13 +35,16 @@ static void usage(FILE *f)
 		"Usage: lazy_cma_tool -a SIZE [-n NAME] [-N NODE]   allocate a region\n"
 		"       lazy_cma_tool -r ADDR SIZE                  resize the region at ADDR\n"
 		"       lazy_cma_tool -f ADDR                       free the region at ADDR\n"
+		"       lazy_cma_tool --kdump SIZE [-n NAME] [-N NODE]\n"
+		"                                                   allocate a region as the kernel's\n"
+		"                                                   crash-kernel range (for kexec -p)\n"
 		"       lazy_cma_tool -l [--json]                   list live regions\n"
 		"       lazy_cma_tool -w ADDR FILE                  copy FILE into the region at ADDR\n"
 		"       lazy_cma_tool -d ADDR FILE [LEN]            copy the region (or LEN bytes) to FILE\n"
 		"\n"
 		"SIZE is MB when a bare number; K, M, G and T suffixes are binary (4096K, 1G).\n"
 		"ADDR is a physical address (0x100000000).  NODE is a NUMA node, -1 = any.\n"
-		"Options: --alloc --resize --free --list --json --write --dump --name --node\n"
+		"Options: --alloc --kdump --resize --free --list --json --write --dump --name --node\n"
 		"         --help --version.  Exit status: 0 ok, 1 usage, 2 failed.\n");
 }
 
@@ -88,8 +91,15 @@ static void explain(const char *what, int err, int node)
 
 	fprintf(stderr, "lazy_cma_tool: %s failed: %s\n", what, strerror(err));
 	switch (err) {
-	case ENOMEM:
 	case EBUSY:
+		if (node == -2) {
+			fprintf(stderr,
+				"  the region is being resized or freed, or it is armed for kdump: no resize,\n"
+				"  no mmap, and no free while a crash kernel is loaded (kexec -p -u unloads it)\n");
+			break;
+		}
+		/* fall through */
+	case ENOMEM:
 		if (node >= 0) {
 			fprintf(stderr,
 				"  node %d is too fragmented or has too little free memory (%ld MB free);\n",
@@ -130,6 +140,19 @@ static void explain(const char *what, int err, int node)
 	case ENXIO:
 		fprintf(stderr, "  that range is not inside one live region; see lazy_cma_tool -l\n");
 		break;
+	case EALREADY:
+		fprintf(stderr, "  a region is already armed for kdump (see lazy_cma_tool -l); free it first\n");
+		break;
+	case EEXIST:
+		fprintf(stderr,
+			"  the kernel already has a crash-kernel range (crashkernel= at boot; see\n"
+			"  \"Crash kernel\" in /proc/iomem): use that one\n");
+		break;
+	case EOPNOTSUPP:
+		fprintf(stderr,
+			"  this kernel does not let lazy_cma find and verify its crash-kernel range\n"
+			"  (it needs x86-64, kexec with crash dumps, kprobes and kallsyms of data)\n");
+		break;
 	default:
 		break;
 	}
@@ -152,7 +175,8 @@ static int open_dev(void)
 	return fd;
 }
 
-static int do_alloc(uint64_t bytes, const char *name, int node)
+/* -a, or --kdump (@kdump): allocate and arm as the crash-kernel range */
+static int do_alloc(uint64_t bytes, const char *name, int node, int kdump)
 {
 	struct lazy_cma_allocation_data a;
 	char sz[32];
@@ -161,19 +185,22 @@ static int do_alloc(uint64_t bytes, const char *name, int node)
 	memset(&a, 0, sizeof(a));
 	a.len = bytes;
 	a.node = node;
+	if (!name && kdump)
+		name = "Crash kernel";
 	if (name)
 		strncpy(a.name, name, LAZY_CMA_NAME_MAX - 1);
 	fd = open_dev();
 	if (fd < 0)
 		return EXIT_FAILED;
-	if (ioctl(fd, LAZY_CMA_IOCTL_ALLOC, &a)) {
-		explain("allocation", errno, node);
+	if (ioctl(fd, kdump ? LAZY_CMA_IOCTL_KDUMP : LAZY_CMA_IOCTL_ALLOC, &a)) {
+		explain(kdump ? "kdump allocation" : "allocation", errno, node);
 		close(fd);
 		return EXIT_FAILED;
 	}
 	close(fd);
 	lct_format_size(sz, sizeof(sz), (bytes + 4095) & ~4095ULL);
-	printf("allocated %s at 0x%" PRIx64 "\n", sz, (uint64_t)a.phys_addr);
+	printf("%s %s at 0x%" PRIx64 "\n", kdump ? "armed for kdump" : "allocated", sz,
+	       (uint64_t)a.phys_addr);
 	return 0;
 }
 
@@ -269,10 +296,13 @@ static int do_list(int json)
 
 			lct_json_escape(name, sizeof(name), v[i].name);
 			printf("%s\n  {\"start\": %" PRIu64 ", \"end\": %" PRIu64
-			       ", \"size\": %" PRIu64 ", \"node\": %d, \"name\": \"%s\", \"mapped\": %u}",
+			       ", \"size\": %" PRIu64 ", \"node\": %d, \"name\": \"%s\", \"mapped\": %u"
+			       ", \"kdump\": %s, \"kdump_loaded\": %s}",
 			       i ? "," : "", (uint64_t)v[i].phys_addr,
 			       (uint64_t)(v[i].phys_addr + v[i].len - 1), (uint64_t)v[i].len,
-			       v[i].node, name, v[i].map_count);
+			       v[i].node, name, v[i].map_count,
+			       v[i].flags & LAZY_CMA_REGION_KDUMP ? "true" : "false",
+			       v[i].flags & LAZY_CMA_REGION_KDUMP_LOADED ? "true" : "false");
 		}
 		printf("%s]\n", n ? "\n" : "");
 	} else {
@@ -282,10 +312,13 @@ static int do_list(int json)
 			char sz[32];
 
 			lct_format_size(sz, sizeof(sz), v[i].len);
-			printf("0x%016" PRIx64 " 0x%016" PRIx64 " %10s %4d %6u  %s\n",
+			printf("0x%016" PRIx64 " 0x%016" PRIx64 " %10s %4d %6u  %s%s\n",
 			       (uint64_t)v[i].phys_addr,
 			       (uint64_t)(v[i].phys_addr + v[i].len - 1), sz, v[i].node,
-			       v[i].map_count, v[i].name);
+			       v[i].map_count, v[i].name,
+			       !(v[i].flags & LAZY_CMA_REGION_KDUMP) ? "" :
+			       v[i].flags & LAZY_CMA_REGION_KDUMP_LOADED ? " [kdump, loaded]" :
+			       " [kdump]");
 		}
 	}
 	free(v);
@@ -393,6 +426,7 @@ int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "alloc", required_argument, NULL, 'a' },
+		{ "kdump", required_argument, NULL, 'k' },
 		{ "resize", required_argument, NULL, 'r' },
 		{ "free", required_argument, NULL, 'f' },
 		{ "list", no_argument, NULL, 'l' },
@@ -413,9 +447,9 @@ int main(int argc, char **argv)
 		dev_path = getenv("LAZY_CMA_DEV");
 	while ((c = getopt_long(argc, argv, "a:r:f:lw:d:n:N:hV", opts, NULL)) != -1) {
 		switch (c) {
-		case 'a': case 'r': case 'f': case 'l': case 'w': case 'd':
+		case 'a': case 'k': case 'r': case 'f': case 'l': case 'w': case 'd':
 			if (op) {
-				fprintf(stderr, "lazy_cma_tool: give one of -a -r -f -l -w -d\n");
+				fprintf(stderr, "lazy_cma_tool: give one of -a --kdump -r -f -l -w -d\n");
 				return EXIT_USAGE;
 			}
 			op = c;
@@ -450,8 +484,8 @@ int main(int argc, char **argv)
 		usage(stderr);
 		return EXIT_USAGE;
 	}
-	if ((name || node != -1) && op != 'a') {
-		fprintf(stderr, "lazy_cma_tool: -n and -N only go with -a\n");
+	if ((name || node != -1) && op != 'a' && op != 'k') {
+		fprintf(stderr, "lazy_cma_tool: -n and -N only go with -a and --kdump\n");
 		return EXIT_USAGE;
 	}
 	if (json && op != 'l') {
@@ -472,11 +506,12 @@ int main(int argc, char **argv)
 	}
 	switch (op) {
 	case 'a':
+	case 'k':
 		if (n_pos || lct_parse_size(arg, &size)) {
 			fprintf(stderr, "lazy_cma_tool: bad size '%s' (e.g. 256, 256M, 1G, 4096K)\n", arg);
 			return EXIT_USAGE;
 		}
-		return do_alloc(size, name, node);
+		return do_alloc(size, name, node, op == 'k');
 	case 'r':
 		if (n_pos != 1 || lct_parse_size(argv[optind], &size)) {
 			fprintf(stderr, "lazy_cma_tool: -r needs ADDR SIZE (e.g. -r 0x100000000 512)\n");

@@ -50,7 +50,10 @@ struct lazy_cma_resize_data {
  * @len:	length in bytes (a multiple of the page size)
  * @node:	NUMA node the region's memory belongs to
  * @map_count:	number of user mappings (VMAs) of the region; 0 = not mapped
- * @name:	its /proc/iomem name
+ * @name:	its name (while armed for kdump, /proc/iomem shows the kernel's
+ *		"Crash kernel" entry in its place)
+ * @flags:	LAZY_CMA_REGION_* (since entry size 96)
+ * @reserved:	0
  *
  * New fields are only ever appended; the caller says which size it knows in
  * &lazy_cma_list_data.entry_size.
@@ -61,10 +64,19 @@ struct lazy_cma_region_info {
 	__s32 node;
 	__u32 map_count;
 	char name[LAZY_CMA_NAME_MAX];
+	__u32 flags;
+	__u32 reserved;
 };
 
 /* the first published size of struct lazy_cma_region_info */
 #define LAZY_CMA_REGION_INFO_SIZE_VER0	88
+/* with flags */
+#define LAZY_CMA_REGION_INFO_SIZE_VER1	96
+
+/* the region is the kernel's crash-kernel range (LAZY_CMA_IOCTL_KDUMP) */
+#define LAZY_CMA_REGION_KDUMP		(1U << 0)
+/* ... and a crash kernel is loaded into it (kexec -p) */
+#define LAZY_CMA_REGION_KDUMP_LOADED	(1U << 1)
 
 /**
  * struct lazy_cma_list_data - argument of LAZY_CMA_IOCTL_LIST
@@ -91,5 +103,11 @@ struct lazy_cma_list_data {
 #define LAZY_CMA_IOCTL_RESIZE	_IOWR(LAZY_CMA_IOC_MAGIC, 0x1, struct lazy_cma_resize_data)
 #define LAZY_CMA_IOCTL_FREE	_IOW(LAZY_CMA_IOC_MAGIC, 0x2, __u64)
 #define LAZY_CMA_IOCTL_LIST	_IOWR(LAZY_CMA_IOC_MAGIC, 0x3, struct lazy_cma_list_data)
+/*
+ * LAZY_CMA_IOCTL_KDUMP: allocate a region as ALLOC does and arm it as the
+ * kernel's crash-kernel range (crashk_res), so that kexec -p can load a
+ * capture kernel into it.  At most one region is armed.  x86-64 only.
+ */
+#define LAZY_CMA_IOCTL_KDUMP	_IOWR(LAZY_CMA_IOC_MAGIC, 0x4, struct lazy_cma_allocation_data)
 
 #endif /* _UAPI_LINUX_LAZY_CMA_H */

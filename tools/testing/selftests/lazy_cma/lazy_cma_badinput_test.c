@@ -179,7 +179,7 @@ BAD(list_null, EFAULT, ioctl(self->fd, LAZY_CMA_IOCTL_LIST, NULL))
 
 /* ---- commands that are not ours: type, number, size or direction ---- */
 BAD(cmd_wrong_type, ENOTTY, ioctl(self->fd, _IOWR('X', 0, struct lazy_cma_allocation_data), KPTR))
-BAD(cmd_nr_4, ENOTTY, ioctl(self->fd, _IOWR('H', 4, struct lazy_cma_allocation_data), KPTR))
+BAD(cmd_nr_5, ENOTTY, ioctl(self->fd, _IOWR('H', 5, struct lazy_cma_allocation_data), KPTR))
 BAD(cmd_nr_255, ENOTTY, ioctl(self->fd, _IOWR('H', 255, struct lazy_cma_list_data), KPTR))
 BAD(cmd_alloc_short, ENOTTY, ioctl(self->fd, _IOWR('H', 0, char[80]), KPTR))
 BAD(cmd_alloc_long, ENOTTY, ioctl(self->fd, _IOWR('H', 0, char[96]), KPTR))

@@ -361,7 +361,8 @@ static void op_bad_cmd(void)
 	long ret;
 
 	if (cmd == LAZY_CMA_IOCTL_ALLOC || cmd == LAZY_CMA_IOCTL_RESIZE ||
-	    cmd == LAZY_CMA_IOCTL_FREE || cmd == LAZY_CMA_IOCTL_LIST)
+	    cmd == LAZY_CMA_IOCTL_FREE || cmd == LAZY_CMA_IOCTL_LIST ||
+	    cmd == LAZY_CMA_IOCTL_KDUMP)
 		return;
 	ret = ioctl(fd, cmd, junk);
 	if (ret != -1 || errno != ENOTTY)

@@ -412,7 +412,7 @@ TEST_F(lc, enotty)
 	char big[256] = { 0 };
 
 	EXPECT_ERRNO(ENOTTY, ioctl(self->fd, _IOWR('X', 0, struct lazy_cma_allocation_data), big));
-	EXPECT_ERRNO(ENOTTY, ioctl(self->fd, _IOWR('H', 4, struct lazy_cma_allocation_data), big));
+	EXPECT_ERRNO(ENOTTY, ioctl(self->fd, _IOWR('H', 5, struct lazy_cma_allocation_data), big));
 	EXPECT_ERRNO(ENOTTY, ioctl(self->fd, _IOWR('H', 0xff, struct lazy_cma_list_data), big));
 	/* right type and number, wrong size */
 	EXPECT_ERRNO(ENOTTY, ioctl(self->fd, _IOWR('H', 0, char[80]), big));

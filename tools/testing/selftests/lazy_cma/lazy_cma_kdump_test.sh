@@ -1,0 +1,258 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
+#
+# Lazy kdump in the guest (busybox sh), with Debian's kexec-tools and
+# makedumpfile: arm a region as the crash-kernel range, load a capture
+# kernel with kexec -p and kexec -s -p, every refusal with its errno, and -
+# when the runner allows a crash (run --crash, which provides lazy_cma_crash)
+# - a sysrq crash into the capture kernel, whose initramfs this script
+# builds; there vmcore-dmesg and makedumpfile read /proc/vmcore and the
+# suite's TAP goes on.  Booted with crashkernel=, only the refusal to arm is
+# tested.  Needs /boot/vmlinuz (run --kernel-image).  TAP, kselftest totals.
+T=lazy_cma_tool
+n=0 pass=0 fail=0
+out=/tmp/kd.out err=/tmp/kd.err
+# the capture kernel: one CPU, quiet, powers off at the end
+cap_append="console=ttyS0 quiet loglevel=4 panic=-1 oops=panic nr_cpus=1 reset_devices"
+
+echo "TAP version 13"
+ok() { # $1 = 0 for success, $2 = description
+	n=$((n + 1))
+	if [ "$1" = 0 ]; then
+		pass=$((pass + 1)); echo "ok $n $2"
+	else
+		fail=$((fail + 1)); echo "not ok $n $2"
+		sed 's/^/#   stdout: /' $out; sed 's/^/#   stderr: /' $err
+	fi
+}
+t() { "$@" >$out 2>$err; rc=$?; }
+addr() { sed -n 's/.* at \(0x[0-9a-f]*\)$/\1/p' $out; }
+totals() {
+	echo "# Totals: pass:$pass fail:$fail xfail:0 xpass:0 skip:0 error:0"
+}
+loaded() { cat /sys/kernel/kexec_crash_loaded; }
+crash_size() { cat /sys/kernel/kexec_crash_size; }
+# the /proc/iomem line of a range, without its indentation
+iomem_line() { # $1 = start, $2 = length
+	grep "^ *$(printf '%x-%x' $(($1)) $(($1 + $2 - 1))) : " /proc/iomem | sed 's/^ *//'
+}
+# errno by its message (busybox and the tool print strerror())
+EBUSY="Device or resource busy"
+M256=268435456
+
+if grep -q 'crashkernel=' /proc/cmdline; then
+	# the kernel has its own crash-kernel range: arming is refused
+	before=$(crash_size)
+	t $T --kdump 64 -N 0
+	[ "$rc" = 2 ] && grep -q "File exists" $err && grep -q "crashkernel=" $err
+	ok $? "with crashkernel= at boot, --kdump fails with EEXIST and says why"
+	[ "$(crash_size)" = "$before" ] && [ "$before" != 0 ]
+	ok $? "the kernel's own crash size ($before) is untouched"
+	t $T -l
+	[ "$(grep -c '^0x' $out)" = 0 ]; ok $? "no region is left behind"
+	[ "$(grep -c ': Crash kernel$' /proc/iomem)" = 1 ]; ok $? "one Crash kernel line in /proc/iomem"
+	totals
+	[ $fail = 0 ]
+	exit
+fi
+
+[ -r /boot/vmlinuz ] || { echo "Bail out! no /boot/vmlinuz (run --kernel-image)"; exit 1; }
+
+# ---- the capture kernel's initramfs ----
+cap=/tmp/capture
+mkdir -p $cap/bin $cap/proc $cap/sys $cap/dev $cap/tmp $cap/mnt/share
+cp /bin/busybox $cap/bin/
+for p in vmcore-dmesg makedumpfile; do
+	cp "/mnt/share/$p" $cap/mnt/share/
+	# the shared libraries it needs (the loader lists them, as ldd does)
+	LD_TRACE_LOADED_OBJECTS=1 "/mnt/share/$p" | sed -n 's/.*=> \(\/[^ ]*\) .*/\1/p;s/^[[:space:]]*\(\/[^ ]*\) .*/\1/p' |
+	while read -r lib; do
+		mkdir -p "$cap$(dirname "$lib")"
+		cp "$lib" "$cap$lib"
+	done
+done
+[ -e /lib64/ld-linux-x86-64.so.2 ] && mkdir -p $cap/lib64 && cp /lib64/ld-linux-x86-64.so.2 $cap/lib64/
+cat > $cap/init <<'EOF'
+#!/bin/busybox sh
+/bin/busybox --install -s /bin
+mount -t proc proc /proc
+mount -t sysfs sysfs /sys
+mount -t devtmpfs devtmpfs /dev
+mount -t tmpfs tmpfs /tmp
+echo "@@LAZY_CMA_CAPTURE@@"
+export PATH=/mnt/share:/bin
+. /state
+ok() {
+	n=$((n + 1))
+	if [ "$1" = 0 ]; then pass=$((pass + 1)); echo "ok $n $2"
+	else fail=$((fail + 1)); echo "not ok $n $2"; fi
+}
+[ "$(head -c 4 /proc/vmcore | tail -c 3)" = ELF ]
+ok $? "capture kernel: /proc/vmcore is an ELF core ($(stat -c %s /proc/vmcore) bytes)"
+vmcore-dmesg /proc/vmcore > /tmp/dmesg 2>/tmp/err
+ok $? "capture kernel: vmcore-dmesg reads the crashed kernel's log"
+grep -q 'Kernel panic - not syncing: sysrq triggered crash' /tmp/dmesg
+ok $? "capture kernel: the crashed kernel's log has the sysrq panic line"
+first=$(grep -E "$splat" /tmp/dmesg | head -n 1)
+case "$first" in
+*"Kernel panic - not syncing: sysrq triggered crash"*) r=0 ;;
+*) r=1; echo "#   first report: $first" ;;
+esac
+ok $r "capture kernel: the panic is the crashed kernel's first report"
+grep -q 'lazy_cma: kdump: crash kernel range' /tmp/dmesg
+ok $? "capture kernel: the crashed kernel's log shows the arming"
+makedumpfile -l -d 31 /proc/vmcore /tmp/dump > /tmp/mdf.log 2>&1
+r=$?
+sed 's/^/#   makedumpfile: /' /tmp/mdf.log | tail -n 5
+[ $r = 0 ] && [ "$(head -c 8 /tmp/dump)" = "KDUMP   " ]
+ok $? "capture kernel: makedumpfile -l -d 31 wrote a compressed dump ($(stat -c %s /tmp/dump) bytes)"
+echo "# Totals: pass:$pass fail:$fail xfail:0 xpass:0 skip:0 error:0"
+echo "@@LAZY_CMA_SUITE_END lazy_cma_kdump_test.sh $fail@@"
+echo "@@LAZY_CMA_DMESG_BEGIN@@"
+dmesg
+echo "@@LAZY_CMA_DMESG_END@@"
+echo "@@LAZY_CMA_STATUS=$([ $fail = 0 ] && echo 0 || echo 1)@@"
+poweroff -f
+EOF
+chmod +x $cap/init
+# shellcheck disable=SC2016
+printf 'n=0 pass=0 fail=0 splat=%s\n' "'$LAZY_CMA_SPLAT'" > $cap/state
+(cd $cap && find . | cpio -o -H newc 2>/dev/null | gzip -1) > /tmp/capture.gz
+[ -s /tmp/capture.gz ]; ok $? "built the capture initramfs ($(wc -c < /tmp/capture.gz) bytes)"
+
+load() { # $1 = "" (kexec_load) or -s (kexec_file_load)
+	t kexec $1 -p /boot/vmlinuz --initrd=/tmp/capture.gz --append="$cap_append"
+}
+
+refcnt() { cat /sys/module/lazy_cma/refcnt; }
+
+# ---- nothing armed: the kernel has no crash-kernel range ----
+[ "$(crash_size)" = 0 ]; ok $? "no crash-kernel range before arming"
+ref0=$(refcnt)
+refused() { # $1 = when
+	load
+	[ "$rc" != 0 ] && grep -q "crashkernel is not reserved" $err
+	ok $? "$1: kexec -p refuses (no Crash kernel in /proc/iomem)"
+	load -s
+	echo "# kexec -s -p: $(head -n 1 $err)"
+	[ "$rc" != 0 ] && [ "$(loaded)" = 0 ]
+	ok $? "$1: kexec -s -p (kexec_file_load) fails"
+}
+refused "nothing armed"
+
+# ---- arm 256 MB on node 0 ----
+t $T --kdump 256 -N 0
+grep -qE '^armed for kdump 256 MB at 0x[0-9a-f]+$' $out; ok $? "--kdump prints 'armed for kdump 256 MB at ADDR'"
+a=$(addr)
+[ "$(iomem_line "$a" $M256)" = "$(printf '%x-%x' $((a)) $((a + M256 - 1))) : Crash kernel" ]
+ok $? "/proc/iomem shows the range as Crash kernel"
+[ "$(grep -c ': Crash kernel$' /proc/iomem)" = 1 ]; ok $? "exactly one Crash kernel line"
+[ "$(crash_size)" = $M256 ]; ok $? "kexec_crash_size is 256 MB"
+[ "$(refcnt)" = $((ref0 + 1)) ]; ok $? "the module pins itself while armed (refcnt $ref0 -> $(refcnt))"
+t $T -l
+grep -qE "^$(printf '0x%016x' $((a))) .* 256 MB +0 +0  Crash kernel \[kdump\]$" $out
+ok $? "-l marks the region [kdump]"
+t $T -l --json
+grep -q "\"start\": $((a)), .*\"kdump\": true, \"kdump_loaded\": false" $out && json_check < $out
+ok $? "--json: kdump true, not loaded"
+
+t $T --kdump 64 -N 0
+[ "$rc" = 2 ] && grep -q "Operation already in progress" $err && grep -q "already armed" $err
+ok $? "arming twice fails with EALREADY"
+t $T -a 64 -N 0
+b=$(addr)
+[ "$rc" = 0 ] && [ "$(grep -c ': Crash kernel$' /proc/iomem)" = 1 ]
+ok $? "a plain region meanwhile is no crash kernel"
+t $T -f "$b"
+
+# ---- shrink before load ----
+for f in /sys/kernel/kexec_crash_size /sys/kernel/kexec/crash_size; do
+	[ -e $f ] || continue
+	echo 0 2>$err > $f
+	[ $? != 0 ] && grep -q "$EBUSY" $err && [ "$(crash_size)" = $M256 ] &&
+		[ -n "$(iomem_line "$a" $M256)" ]
+	ok $? "before load: writing $f fails with EBUSY, nothing shrinks"
+done
+t $T -r "$a" 128
+[ "$rc" = 2 ] && grep -q "$EBUSY" $err; ok $? "RESIZE of an armed region: EBUSY"
+
+# ---- kexec_file_load, then kexec_load ----
+load -s
+[ "$rc" = 0 ] && [ "$(loaded)" = 1 ]; ok $? "kexec -s -p (kexec_file_load) loads a capture kernel"
+t $T -l
+grep -q ' Crash kernel \[kdump, loaded\]$' $out; ok $? "-l marks it [kdump, loaded]"
+t kexec -p -u
+[ "$rc" = 0 ] && [ "$(loaded)" = 0 ]; ok $? "kexec -p -u unloads it"
+load
+[ "$rc" = 0 ] && [ "$(loaded)" = 1 ]; ok $? "kexec -p (kexec_load) loads a capture kernel"
+
+# ---- refusals while loaded ----
+t $T -f "$a"
+[ "$rc" = 2 ] && grep -q "$EBUSY" $err && [ -n "$(iomem_line "$a" $M256)" ]
+ok $? "FREE while loaded: EBUSY, still armed"
+t $T -r "$a" 512
+[ "$rc" = 2 ] && grep -q "$EBUSY" $err; ok $? "RESIZE while loaded: EBUSY"
+rmmod lazy_cma 2>$err
+[ $? != 0 ] && [ -e /dev/lazy_cma ]; ok $? "rmmod while armed: refused (in use): $(cat $err)"
+bs=$((0x$(cat /sys/devices/system/memory/block_size_bytes)))
+blk=/sys/devices/system/memory/memory$((a / bs))
+echo offline 2>$err > $blk/state
+[ $? != 0 ] && grep -q "$EBUSY" $err && [ "$(cat $blk/state)" = online ]
+ok $? "offlining its memory block while loaded: EBUSY"
+echo 0 2>$err > /sys/kernel/kexec_crash_size
+[ $? != 0 ] && [ "$(crash_size)" = $M256 ]; ok $? "while loaded the size cannot change"
+
+# ---- shrink after unload; unload, free, re-arm ----
+t kexec -p -u
+echo 0 2>$err > /sys/kernel/kexec_crash_size
+[ $? != 0 ] && grep -q "$EBUSY" $err && [ "$(crash_size)" = $M256 ]
+ok $? "after unload: writing kexec_crash_size fails with EBUSY, nothing shrinks"
+t $T -f "$a"
+[ "$rc" = 0 ] && [ "$(crash_size)" = 0 ] && [ "$(grep -c ': Crash kernel$' /proc/iomem)" = 0 ]
+ok $? "FREE after unload disarms (size 0, no Crash kernel line) and frees"
+[ "$(refcnt)" = "$ref0" ]; ok $? "disarmed: the module is no longer pinned (refcnt $(refcnt))"
+refused "disarmed"
+echo 0 > /sys/kernel/kexec_crash_size; ok $? "disarmed: the kernel's kexec_crash_size is writable again"
+
+# ---- node 1 (hot-plugged, ZONE_MOVABLE, above 4 GiB) ----
+t $T --kdump 256 -N 1
+a1=$(addr)
+[ "$rc" = 0 ] && [ -n "$(iomem_line "$a1" $M256)" ]; ok $? "a node-1 region can be armed"
+load -s
+echo "# node 1: kexec -s -p status $rc: $(cat $err)"
+[ "$rc" = 0 ] && [ "$(loaded)" = 1 ]; ok $? "node 1: kexec -s -p loads into it"
+t kexec -p -u
+t $T -f "$a1"
+[ "$rc" = 0 ]; ok $? "node 1: unload and free"
+
+# ---- re-arm on node 0 ----
+t $T --kdump 256 -N 0
+a=$(addr)
+[ "$rc" = 0 ] && [ "$(crash_size)" = $M256 ]; ok $? "re-armed on node 0 after a free"
+
+if ! command -v lazy_cma_crash >/dev/null; then
+	t kexec -p -u
+	t $T -f "$a"
+	[ "$rc" = 0 ]; ok $? "freed (no crash: not booted with run --crash)"
+	totals
+	[ $fail = 0 ]
+	exit
+fi
+
+# ---- the crash: one kernel per syscall, alternating by kernel series ----
+case "$LAZY_CMA_KERNEL" in
+6.12*) how="" ;;
+*) how=-s ;;
+esac
+load $how
+[ "$rc" = 0 ] && [ "$(loaded)" = 1 ]; ok $? "kexec ${how:+$how }-p: capture kernel loaded for the crash"
+# the capture kernel goes on counting from here
+printf 'n=%s pass=%s fail=%s splat=%s\n' $n $pass $fail "'$LAZY_CMA_SPLAT'" > $cap/state
+(cd $cap && find . | cpio -o -H newc 2>/dev/null | gzip -1) > /tmp/capture.gz
+t kexec -p -u
+load $how
+[ "$rc" = 0 ] && [ "$(loaded)" = 1 ] || { echo "Bail out! reload failed"; totals; exit 1; }
+sync
+lazy_cma_crash
+echo "Bail out! still alive after the crash"
+exit 1
