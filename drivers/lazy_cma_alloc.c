@@ -210,7 +210,8 @@ int lazy_cma_alloc_init(void)
 {
 	int ret;
 
-	lazy_cma_clear_wq = alloc_workqueue("lazy_cma_clear", WQ_CPU_INTENSIVE, 0);
+	lazy_cma_clear_wq = alloc_workqueue("lazy_cma_clear",
+					    LAZY_CMA_WQ_PERCPU | WQ_CPU_INTENSIVE, 0);
 	if (!lazy_cma_clear_wq)
 		return -ENOMEM;
 	ret = register_memory_notifier(&lazy_cma_memory_nb);
