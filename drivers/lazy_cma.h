@@ -107,7 +107,10 @@ void lazy_cma_region_publish(struct lazy_cma_region *region);
 void lazy_cma_region_discard(struct lazy_cma_region *region);
 int lazy_cma_region_arm(struct lazy_cma_region *region);
 int lazy_cma_region_unarm(struct lazy_cma_region *region);
-int lazy_cma_region_resize(u64 *phys, u64 *len);
+/* tells the caller the outcome of a RESIZE before it is committed */
+typedef int (*lazy_cma_report_t)(void __user *uarg, u64 phys, u64 len);
+int lazy_cma_region_resize(u64 *phys, u64 *len, lazy_cma_report_t report,
+			   void __user *uarg);
 int lazy_cma_region_free(u64 phys);
 unsigned int lazy_cma_region_snapshot(u64 start,
 				      struct lazy_cma_region_info *out,
@@ -176,6 +179,7 @@ void lazy_cma_heap_unregister(struct lazy_cma_heap *heap);
 /* ---- lazy_cma_dev.c: /dev/lazy_cma ---- */
 
 int lazy_cma_dev_register(void);
+void lazy_cma_dev_enable(void);
 void lazy_cma_dev_unregister(void);
 
 #endif /* _LAZY_CMA_H */

@@ -9,15 +9,36 @@
  * descriptors rules out windows that cannot succeed (holes, offline or
  * reserved memory, slab, page tables, pages pinned for DMA) before
  * alloc_contig_range() migrates anything.  No lock is held here: requests on
- * different nodes, or different windows of one node, run in parallel;
- * alloc_contig_range() isolates the pageblocks it works on, so two requests
- * never get the same page.  Large ranges are cleared by several CPUs at once.
+ * different nodes, or different windows of one node, run in parallel; claims
+ * never overlap, so two requests never work on the same page.  Large ranges
+ * are cleared by several CPUs at once.
  *
  * Memory hot-unplug: pages the allocator holds are not movable, and in
  * ZONE_MOVABLE offline_pages() would retry migrating them until a signal came.
- * Every range is therefore claimed (before alloc_contig_range() starts on it)
- * in a list that a memory notifier consults to veto MEM_GOING_OFFLINE of any
- * block it touches: offlining fails at once with -EBUSY instead.
+ * Every range is therefore claimed in an interval tree that a memory notifier
+ * consults to veto MEM_GOING_OFFLINE of any block it touches: offlining fails
+ * at once with -EBUSY instead.
+ *
+ * The claim also keeps memory from going away under the allocator.  Modules
+ * cannot take mem_hotplug_lock (get_online_mems() and mem_hotplug_begin() are
+ * not exported), but offline_pages() holds it for writing from before
+ * MEM_GOING_OFFLINE until after MEM_OFFLINE or MEM_CANCEL_OFFLINE, so at most
+ * one offlining is between those two notifications at a time, and the
+ * notifier records it.  A window is claimed before its pages are looked at,
+ * under the lock that the notifier takes, and only if it overlaps neither
+ * another claim nor the offlining in progress.  From then on no block of the
+ * window can start going offline; a block that went offline before is seen as
+ * such by pfn_to_online_page() (sections are marked offline before
+ * MEM_OFFLINE), so the scan rejects the window without touching its memmap.
+ * Every page is checked that way before alloc_contig_range() is called, by
+ * the naive search too.  A rejected window is unclaimed at once.
+ *
+ * offline_pages() isolates a block's pageblocks before MEM_GOING_OFFLINE, and
+ * an alloc_contig_range() that fails undoes the isolation of its whole range,
+ * whoever had isolated it.  A block on which alloc_contig_range() failed since
+ * the last MEM_GOING_OFFLINE is therefore refused too (-EBUSY): its offlining
+ * may have lost its isolation and would wait forever.  The failure is noted
+ * before the window is unclaimed, so the notifier sees one or the other.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -53,18 +74,74 @@
 /* alloc_contig_range() calls are at most this long (64 MiB), see below */
 #define LAZY_CMA_CHUNK_PAGES	(64UL << (20 - PAGE_SHIFT))
 
-/* every claim, keyed by pfn; overlaps only while two requests race for pages */
+/* every claim, keyed by pfn; claims never overlap */
 static struct rb_root_cached lazy_cma_claims = RB_ROOT_CACHED;
 static DEFINE_SPINLOCK(lazy_cma_claims_lock);
 
-static void lazy_cma_claim(struct lazy_cma_claim *claim, unsigned long pfn,
-			   unsigned long nr_pages)
+/*
+ * The memory block between MEM_GOING_OFFLINE and MEM_OFFLINE or
+ * MEM_CANCEL_OFFLINE, if any (nr 0: none); under lazy_cma_claims_lock.
+ */
+static struct {
+	unsigned long start;
+	unsigned long nr;
+} lazy_cma_offlining;
+
+/*
+ * [lo, hi): every range on which alloc_contig_range() failed since the last
+ * MEM_GOING_OFFLINE (empty: lo == hi); under lazy_cma_claims_lock.  Its
+ * failure path undoes the isolation of the whole range, including pageblocks
+ * that an offlining isolated before its MEM_GOING_OFFLINE: that offlining
+ * would then wait forever for pages it no longer holds.  It is vetoed instead.
+ */
+static unsigned long lazy_cma_failed_lo, lazy_cma_failed_hi;
+
+static void lazy_cma_note_failed(unsigned long pfn, unsigned long nr_pages)
 {
-	claim->it.start = pfn;
-	claim->it.last = pfn + nr_pages - 1;
 	spin_lock(&lazy_cma_claims_lock);
-	interval_tree_insert(&claim->it, &lazy_cma_claims);
+	if (lazy_cma_failed_lo == lazy_cma_failed_hi) {
+		lazy_cma_failed_lo = pfn;
+		lazy_cma_failed_hi = pfn + nr_pages;
+	} else {
+		lazy_cma_failed_lo = min(lazy_cma_failed_lo, pfn);
+		lazy_cma_failed_hi = max(lazy_cma_failed_hi, pfn + nr_pages);
+	}
 	spin_unlock(&lazy_cma_claims_lock);
+}
+
+/* lowest pfn of [pfn, pfn + nr_pages) that is claimed or going offline */
+static unsigned long lazy_cma_held(unsigned long pfn, unsigned long nr_pages)
+{
+	unsigned long last = pfn + nr_pages - 1, lowest = ULONG_MAX;
+	struct interval_tree_node *it;
+
+	lockdep_assert_held(&lazy_cma_claims_lock);
+	/* the first overlapping claim in pfn order has the lowest start */
+	it = interval_tree_iter_first(&lazy_cma_claims, pfn, last);
+	if (it)
+		lowest = max(it->start, pfn);
+	if (lazy_cma_offlining.nr && lazy_cma_offlining.start <= last &&
+	    pfn < lazy_cma_offlining.start + lazy_cma_offlining.nr)
+		lowest = min(lowest, max(lazy_cma_offlining.start, pfn));
+	return lowest;
+}
+
+/*
+ * Claim [pfn, pfn + nr_pages) unless part of it is claimed already or going
+ * offline; false, with the lowest such pfn in *bad, if so.
+ */
+static bool lazy_cma_try_claim(struct lazy_cma_claim *claim, unsigned long pfn,
+			       unsigned long nr_pages, unsigned long *bad)
+{
+	spin_lock(&lazy_cma_claims_lock);
+	*bad = lazy_cma_held(pfn, nr_pages);
+	if (*bad == ULONG_MAX) {
+		claim->it.start = pfn;
+		claim->it.last = pfn + nr_pages - 1;
+		interval_tree_insert(&claim->it, &lazy_cma_claims);
+	}
+	spin_unlock(&lazy_cma_claims_lock);
+	return *bad == ULONG_MAX;
 }
 
 static void lazy_cma_unclaim(struct lazy_cma_claim *claim)
@@ -74,55 +151,79 @@ static void lazy_cma_unclaim(struct lazy_cma_claim *claim)
 	spin_unlock(&lazy_cma_claims_lock);
 }
 
+/* @claim now covers @nr_pages; @merged (right after it, or NULL) goes */
 static void lazy_cma_claim_resize(struct lazy_cma_claim *claim,
-				  unsigned long nr_pages)
+				  unsigned long nr_pages,
+				  struct lazy_cma_claim *merged)
 {
 	/* the subtree maxima depend on .last: take it out to change it */
 	spin_lock(&lazy_cma_claims_lock);
+	if (merged)
+		interval_tree_remove(&merged->it, &lazy_cma_claims);
 	interval_tree_remove(&claim->it, &lazy_cma_claims);
 	claim->it.last = claim->it.start + nr_pages - 1;
 	interval_tree_insert(&claim->it, &lazy_cma_claims);
 	spin_unlock(&lazy_cma_claims_lock);
 }
 
-/* lowest pfn of [pfn, pfn + nr_pages) the allocator holds, or ULONG_MAX */
-static unsigned long lazy_cma_claimed(unsigned long pfn, unsigned long nr_pages)
-{
-	struct interval_tree_node *it;
-	unsigned long lowest = ULONG_MAX;
-
-	spin_lock(&lazy_cma_claims_lock);
-	/* the first overlapping claim in pfn order has the lowest start */
-	it = interval_tree_iter_first(&lazy_cma_claims, pfn, pfn + nr_pages - 1);
-	if (it)
-		lowest = max_t(unsigned long, it->start, pfn);
-	spin_unlock(&lazy_cma_claims_lock);
-	return lowest;
-}
-
+/* called with mem_hotplug_lock held for writing (see the top of the file) */
 static int lazy_cma_memory_notify(struct notifier_block *nb,
 				  unsigned long action, void *arg)
 {
 	struct memory_notify *mn = arg;
+	int ret = NOTIFY_OK;
+	bool failed;
 
-	if (action == MEM_GOING_OFFLINE &&
-	    lazy_cma_claimed(mn->start_pfn, mn->nr_pages) != ULONG_MAX)
-		return notifier_from_errno(-EBUSY);
-	return NOTIFY_OK;
+	spin_lock(&lazy_cma_claims_lock);
+	switch (action) {
+	case MEM_GOING_OFFLINE:
+		failed = lazy_cma_failed_lo < mn->start_pfn + mn->nr_pages &&
+			 mn->start_pfn < lazy_cma_failed_hi;
+		lazy_cma_failed_lo = 0;
+		lazy_cma_failed_hi = 0;
+		if (failed ||
+		    interval_tree_iter_first(&lazy_cma_claims, mn->start_pfn,
+					     mn->start_pfn + mn->nr_pages - 1)) {
+			ret = notifier_from_errno(-EBUSY);
+			break;
+		}
+		lazy_cma_offlining.start = mn->start_pfn;
+		lazy_cma_offlining.nr = mn->nr_pages;
+		break;
+	case MEM_OFFLINE:
+	case MEM_CANCEL_OFFLINE:
+		lazy_cma_offlining.nr = 0;
+		break;
+	}
+	spin_unlock(&lazy_cma_claims_lock);
+	return ret;
 }
 
 static struct notifier_block lazy_cma_memory_nb = {
 	.notifier_call = lazy_cma_memory_notify,
 };
 
+/* per-CPU, not concurrency managed: clearing runs on the CPUs it is given */
+static struct workqueue_struct *lazy_cma_clear_wq;
+
 int lazy_cma_alloc_init(void)
 {
-	return register_memory_notifier(&lazy_cma_memory_nb);
+	int ret;
+
+	lazy_cma_clear_wq = alloc_workqueue("lazy_cma_clear",
+					    LAZY_CMA_WQ_PERCPU | WQ_CPU_INTENSIVE, 0);
+	if (!lazy_cma_clear_wq)
+		return -ENOMEM;
+	ret = register_memory_notifier(&lazy_cma_memory_nb);
+	if (ret)
+		destroy_workqueue(lazy_cma_clear_wq);
+	return ret;
 }
 
 void lazy_cma_alloc_exit(void)
 {
 	unregister_memory_notifier(&lazy_cma_memory_nb);
+	destroy_workqueue(lazy_cma_clear_wq);
 }
 
 static const enum zone_type lazy_cma_zone_order[] = {
@@ -175,46 +276,45 @@ static bool lazy_cma_node_has_room(int nid, unsigned long nr_pages)
 }
 
 /*
- * Cheap look at [start, start + nr): false, with the lowest offending pfn in
- * *bad, if a page there is already ours (or being taken by another request),
- * can never be migrated (reserved, slab, page tables, offline, or pinned for
- * DMA), or is not memory of @zone.  What cannot be told from
- * the descriptors is left to alloc_contig_range().
+ * Look at every page of [start, start + nr), a window the caller has claimed:
+ * false, with the lowest offending pfn in *bad, if a page there is offline,
+ * a hole, or not memory of @zone (alloc_contig_range() must never see those),
+ * or, unless @naive, can never be migrated (reserved, slab, page tables,
+ * PageOffline, or pinned for DMA).  What cannot be told from the descriptors
+ * is left to alloc_contig_range().
  */
 static bool lazy_cma_window_usable(struct zone *zone, unsigned long start,
-				   unsigned long nr, unsigned long *bad)
+				   unsigned long nr, bool naive,
+				   unsigned long *bad)
 {
-	unsigned long pfn, end = start + nr, claimed;
+	unsigned long pfn, end = start + nr;
 
-	/* no migration work for memory we hold: in ZONE_MOVABLE isolation would not see it */
-	claimed = lazy_cma_claimed(start, nr);
-	if (claimed != ULONG_MAX)
-		end = claimed;
 	for (pfn = start; pfn < end; pfn++) {
 		struct page *page = pfn_to_online_page(pfn);
 
+		if (!page || page_zone(page) != zone)
+			goto bad;
 		/* pinned for DMA (FOLL_LONGTERM): migration would fail after retries */
-		if (!page || page_zone(page) != zone || PageReserved(page) ||
-		    PageSlab(page) || PageTable(page) || PageOffline(page) ||
-		    folio_maybe_dma_pinned(page_folio(page))) {
-			*bad = pfn;
-			return false;
-		}
+		if (!naive &&
+		    (PageReserved(page) || PageSlab(page) || PageTable(page) ||
+		     PageOffline(page) ||
+		     folio_maybe_dma_pinned(page_folio(page))))
+			goto bad;
 		if (!(pfn & (LAZY_CMA_BATCH_PAGES * 16 - 1)))
 			cond_resched();
 	}
-	if (claimed != ULONG_MAX) {
-		*bad = claimed;
-		return false;
-	}
 	return true;
+bad:
+	*bad = pfn;
+	return false;
 }
 
 /*
  * Clearing is the largest cost of a big request, and one CPU clears at a
  * fraction of the memory bandwidth: ranges of LAZY_CMA_PARALLEL_PAGES (32 MiB)
- * and more are split among up to LAZY_CMA_MAX_CLEARERS online CPUs, the
- * caller doing the first part and unbound workqueue workers the others.
+ * and more are split among up to LAZY_CMA_MAX_CLEARERS online CPUs that the
+ * caller may run on (its cpuset and affinity), the caller doing the first part
+ * and workers bound to the other CPUs the rest.
  */
 #define LAZY_CMA_PARALLEL_PAGES	(32UL << (20 - PAGE_SHIFT))
 #define LAZY_CMA_MAX_CLEARERS	8
@@ -261,25 +361,50 @@ static void lazy_cma_clear_work(struct work_struct *work)
 		complete(&ctl->done);
 }
 
+/* the next online CPU after @cpu that the caller may use, but @self; wraps */
+static int lazy_cma_next_cpu(int cpu, int self)
+{
+	int pass;
+
+	for (pass = 0; pass < 2; pass++) {
+		do {
+			cpu = cpumask_next_and(cpu, current->cpus_ptr, cpu_online_mask);
+		} while (cpu == self);
+		if (cpu < nr_cpu_ids)
+			return cpu;
+		cpu = -1;
+	}
+	/* only @self is left (a CPU went offline since they were counted) */
+	return self;
+}
+
 static int lazy_cma_zero_pages(unsigned long pfn, unsigned long nr_pages)
 {
 	struct lazy_cma_clear_part *parts = NULL;
 	struct lazy_cma_clear_ctl ctl;
 	unsigned int n = 1, queued = 0, i;
 	unsigned long each, done, mine;
-	int ret = 0;
+	int ret = 0, cpu, self;
 
 	atomic_set(&ctl.stop, 0);
 	atomic_set(&ctl.pending, 1);
 	init_completion(&ctl.done);
-	if (nr_pages >= LAZY_CMA_PARALLEL_PAGES)
-		n = min_t(unsigned int, num_online_cpus(), LAZY_CMA_MAX_CLEARERS);
+	if (nr_pages >= LAZY_CMA_PARALLEL_PAGES) {
+		n = 0;
+		for_each_cpu_and(cpu, current->cpus_ptr, cpu_online_mask)
+			if (++n == LAZY_CMA_MAX_CLEARERS)
+				break;
+		n = max(n, 1U);
+	}
 	if (n > 1)
 		parts = kcalloc(n - 1, sizeof(*parts), GFP_KERNEL | __GFP_NOWARN);
 	if (!parts)
 		n = 1;
 	each = ALIGN(DIV_ROUND_UP(nr_pages, n), LAZY_CMA_BATCH_PAGES);
 	mine = min(each, nr_pages);
+	/* the caller clears where it runs; the workers on its other CPUs */
+	self = raw_smp_processor_id();
+	cpu = -1;
 	for (done = mine; done < nr_pages; done += each) {
 		struct lazy_cma_clear_part *part = &parts[queued++];
 
@@ -288,7 +413,8 @@ static int lazy_cma_zero_pages(unsigned long pfn, unsigned long nr_pages)
 		part->ctl = &ctl;
 		INIT_WORK(&part->work, lazy_cma_clear_work);
 		atomic_inc(&ctl.pending);
-		queue_work(system_unbound_wq, &part->work);
+		cpu = lazy_cma_next_cpu(cpu, self);
+		queue_work_on(cpu, lazy_cma_clear_wq, &part->work);
 	}
 
 	/* the caller's part, in batches that look for a fatal signal */
@@ -361,6 +487,19 @@ static void lazy_cma_res_init(struct lazy_cma_range *range, const char *name)
 	range->res.flags = IORESOURCE_MEM | IORESOURCE_BUSY;
 }
 
+/* free_contig_range() does not yield: give back large ranges in chunks */
+static void lazy_cma_free_pages(unsigned long pfn, unsigned long nr_pages)
+{
+	while (nr_pages) {
+		unsigned long n = min(nr_pages, LAZY_CMA_CHUNK_PAGES);
+
+		free_contig_range(pfn, n);
+		pfn += n;
+		nr_pages -= n;
+		cond_resched();
+	}
+}
+
 /*
  * alloc_contig_range() over [pfn, pfn + nr) in chunks of LAZY_CMA_CHUNK_PAGES,
  * so that a fatal signal is noticed between chunks: the page allocator clears
@@ -381,22 +520,37 @@ static int lazy_cma_contig_range(unsigned long pfn, unsigned long nr)
 		}
 		ret = lazy_cma_alloc_contig_range(pfn + done, pfn + done + n,
 						  LAZY_CMA_GFP);
-		if (ret)
+		if (ret) {
+			/* before the caller unclaims: see lazy_cma_failed_lo */
+			lazy_cma_note_failed(pfn + done, n);
 			break;
+		}
 		done += n;
 	}
 	if (ret && done)
-		free_contig_range(pfn, done);
+		lazy_cma_free_pages(pfn, done);
 	return ret;
 }
 
-/* take [pfn, pfn + nr) and give it its /proc/iomem entry */
-static int lazy_cma_take(struct lazy_cma_range *range, unsigned long pfn,
-			 unsigned long nr, const char *name)
+/*
+ * Claim [pfn, pfn + nr), check every page of it, take it and give it its
+ * /proc/iomem entry.  Return: 0; -EAGAIN, with the lowest pfn that rules the
+ * window out in *bad, if it is claimed, going offline or not usable (nothing
+ * was migrated); -EBUSY if alloc_contig_range() or insert_resource() failed;
+ * -EINTR.  On failure the window is unclaimed again.
+ */
+static int lazy_cma_take(struct lazy_cma_range *range, struct zone *zone,
+			 unsigned long pfn, unsigned long nr, const char *name,
+			 bool naive, unsigned long *bad)
 {
 	int ret;
 
-	lazy_cma_claim(&range->claim, pfn, nr);
+	if (!lazy_cma_try_claim(&range->claim, pfn, nr, bad))
+		return -EAGAIN;
+	if (!lazy_cma_window_usable(zone, pfn, nr, naive, bad)) {
+		ret = -EAGAIN;
+		goto out_unclaim;
+	}
 	ret = lazy_cma_contig_range(pfn, nr);
 	if (ret)
 		goto out_unclaim;
@@ -408,7 +562,7 @@ static int lazy_cma_take(struct lazy_cma_range *range, unsigned long pfn,
 	/* fails only for a window that straddles two System RAM entries */
 	ret = insert_resource(&iomem_resource, &range->res);
 	if (ret) {
-		free_contig_range(pfn, nr);
+		lazy_cma_free_pages(pfn, nr);
 		ret = -EBUSY;
 		goto out_unclaim;
 	}
@@ -420,10 +574,11 @@ out_unclaim:
 }
 
 /*
- * The naive strategy, kept as a baseline for the benchmark (strategy=naive):
- * top-down in pageblock steps, alloc_contig_range() at every step, no look at
- * the page descriptors first.  Only what alloc_contig_range() itself requires
- * (online memory of this zone at both ends) is checked.
+ * The naive strategy, kept as a baseline for the benchmark (naive=1):
+ * top-down in pageblock steps, alloc_contig_range() at every step, without
+ * the descriptor scan's guesses about what would fail.  What
+ * alloc_contig_range() itself requires (every page online and of this zone)
+ * is still checked, page by page, as in the default search.
  */
 static int lazy_cma_zone_alloc_naive(struct lazy_cma_range *range, struct zone *zone,
 				     unsigned long nr, const char *name)
@@ -431,22 +586,17 @@ static int lazy_cma_zone_alloc_naive(struct lazy_cma_range *range, struct zone *
 	unsigned long align = pageblock_nr_pages;
 	unsigned long lo = ALIGN(zone->zone_start_pfn, align);
 	unsigned long hi = zone_end_pfn(zone);
-	unsigned long start;
+	unsigned long start, bad;
 	int ret;
 
 	if (hi < nr || hi - nr < lo)
 		return -ENOMEM;
 	for (start = ALIGN_DOWN(hi - nr, align); ; start -= align) {
-		struct page *first = pfn_to_online_page(start);
-		struct page *last = pfn_to_online_page(start + nr - 1);
-
 		if (fatal_signal_pending(current))
 			return -EINTR;
-		if (first && last && page_zone(first) == zone && page_zone(last) == zone) {
-			ret = lazy_cma_take(range, start, nr, name);
-			if (!ret || ret == -EINTR)
-				return ret;
-		}
+		ret = lazy_cma_take(range, zone, start, nr, name, true, &bad);
+		if (!ret || ret == -EINTR)
+			return ret;
 		cond_resched();
 		if (start < lo + align)
 			return -ENOMEM;
@@ -472,17 +622,16 @@ static int lazy_cma_zone_alloc(struct lazy_cma_range *range, struct zone *zone,
 		if (fatal_signal_pending(current))
 			return -EINTR;
 
-		if (!lazy_cma_window_usable(zone, start, nr, &bad)) {
+		ret = lazy_cma_take(range, zone, start, nr, name, false, &bad);
+		if (!ret || ret == -EINTR)
+			return ret;
+		if (ret == -EAGAIN) {
 			/* the next window must end at or below the bad page */
 			if (bad < lo + nr)
 				return -ENOMEM;
 			start = ALIGN_DOWN(bad - nr, align);
 			continue;
 		}
-
-		ret = lazy_cma_take(range, start, nr, name);
-		if (!ret || ret == -EINTR)
-			return ret;
 
 		/* busy (pinned or unmovable pages): try the windows below */
 		if (start < lo + nr)
@@ -614,10 +763,12 @@ int lazy_cma_range_grow(struct lazy_cma_range *range, unsigned long nr_pages)
 		return -EBUSY;
 	if (!lazy_cma_node_has_room(range->nid, more))
 		return -ENOMEM;
-	if (!lazy_cma_window_usable(zone, start, more, &bad))
+	if (!lazy_cma_try_claim(&added, start, more, &bad))
 		return -EBUSY;
-
-	lazy_cma_claim(&added, start, more);
+	if (!lazy_cma_window_usable(zone, start, more, false, &bad)) {
+		ret = -EBUSY;
+		goto out_unclaim;
+	}
 	ret = lazy_cma_contig_range(start, more);
 	if (ret) {
 		ret = ret == -EINTR ? ret : -EBUSY;
@@ -634,31 +785,17 @@ int lazy_cma_range_grow(struct lazy_cma_range *range, unsigned long nr_pages)
 		ret = -EINTR;
 	if (ret)
 		goto out_shrink;
-	lazy_cma_claim_resize(&range->claim, nr_pages);
-	lazy_cma_unclaim(&added);
+	lazy_cma_claim_resize(&range->claim, nr_pages, &added);
 	return 0;
 
 out_shrink:
 	WARN_ON(adjust_resource(&range->res, range->res.start,
 				PFN_PHYS(range->nr_pages)));
 out_free:
-	free_contig_range(start, more);
+	lazy_cma_free_pages(start, more);
 out_unclaim:
 	lazy_cma_unclaim(&added);
 	return ret;
-}
-
-/* free_contig_range() does not yield: give back large ranges in chunks */
-static void lazy_cma_free_pages(unsigned long pfn, unsigned long nr_pages)
-{
-	while (nr_pages) {
-		unsigned long n = min(nr_pages, LAZY_CMA_CHUNK_PAGES);
-
-		free_contig_range(pfn, n);
-		pfn += n;
-		nr_pages -= n;
-		cond_resched();
-	}
 }
 
 /**
@@ -673,7 +810,7 @@ void lazy_cma_range_release_tail(struct lazy_cma_range *range,
 				PFN_PHYS(range->nr_pages)));
 	lazy_cma_free_pages(range->pfn + range->nr_pages,
 			    old_nr_pages - range->nr_pages);
-	lazy_cma_claim_resize(&range->claim, range->nr_pages);
+	lazy_cma_claim_resize(&range->claim, range->nr_pages, NULL);
 }
 
 /**

@@ -51,4 +51,14 @@ static inline void lazy_cma_vm_flags_set(struct vm_area_struct *vma,
 #define LAZY_CMA_KDUMP
 #endif
 
+/*
+ * Workqueues say WQ_PERCPU or WQ_UNBOUND since 6.17 (and in 6.12.y); before,
+ * a workqueue without WQ_UNBOUND was per-CPU.
+ */
+#ifdef LAZY_CMA_HAVE_WQ_PERCPU
+#define LAZY_CMA_WQ_PERCPU	WQ_PERCPU
+#else
+#define LAZY_CMA_WQ_PERCPU	0
+#endif
+
 #endif /* _LAZY_CMA_COMPAT_H */

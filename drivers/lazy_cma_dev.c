@@ -90,11 +90,18 @@ static long lazy_cma_ioctl_alloc(void __user *uarg, bool kdump)
 	return 0;
 }
 
+/* the answer of a RESIZE reaches the caller before the resize is committed */
+static int lazy_cma_resize_report(void __user *uarg, u64 phys, u64 len)
+{
+	struct lazy_cma_resize_data r = { .phys_addr = phys, .len = len };
+
+	return copy_to_user(uarg, &r, sizeof(r)) ? -EFAULT : 0;
+}
+
 static long lazy_cma_ioctl_resize(void __user *uarg)
 {
 	struct lazy_cma_resize_data r;
 	u64 len;
-	int ret;
 
 	if (copy_from_user(&r, uarg, sizeof(r)))
 		return -EFAULT;
@@ -103,12 +110,8 @@ static long lazy_cma_ioctl_resize(void __user *uarg)
 		return -EINVAL;
 	r.len = len;
 
-	ret = lazy_cma_region_resize(&r.phys_addr, &r.len);
-	if (ret)
-		return ret;
-	if (copy_to_user(uarg, &r, sizeof(r)))
-		return -EFAULT;
-	return 0;
+	return lazy_cma_region_resize(&r.phys_addr, &r.len, lazy_cma_resize_report,
+				      uarg);
 }
 
 static long lazy_cma_ioctl_free(void __user *uarg)
@@ -209,8 +212,17 @@ static int lazy_cma_mmap(struct file *file, struct vm_area_struct *vma)
 	return lazy_cma_region_mmap(vma);
 }
 
+/*
+ * Set once module init can no longer fail.  Until then open() refuses, so a
+ * failing init leaves no open file on the module's freed code: misc_open()
+ * calls open() under the lock misc_deregister() takes.
+ */
+static bool lazy_cma_dev_ready;
+
 static int lazy_cma_open(struct inode *inode, struct file *file)
 {
+	if (!READ_ONCE(lazy_cma_dev_ready))
+		return -ENODEV;
 	if (!capable(CAP_SYS_ADMIN))
 		return -EPERM;
 	/* one address space for every opener: revocation reaches them all */
@@ -237,6 +249,11 @@ static struct miscdevice lazy_cma_miscdev = {
 int lazy_cma_dev_register(void)
 {
 	return misc_register(&lazy_cma_miscdev);
+}
+
+void lazy_cma_dev_enable(void)
+{
+	WRITE_ONCE(lazy_cma_dev_ready, true);
 }
 
 void lazy_cma_dev_unregister(void)

@@ -36,9 +36,8 @@
 struct lazy_cma_buffer {
 	struct lazy_cma_heap *heap;
 	struct lazy_cma_range range;
-	struct mutex lock;		/* attachments, vmap_cnt */
+	struct mutex lock;		/* attachments */
 	struct list_head attachments;
-	unsigned int vmap_cnt;
 };
 
 struct lazy_cma_attachment {
@@ -187,7 +186,10 @@ static int lazy_cma_heap_mmap(struct dma_buf *dmabuf, struct vm_area_struct *vma
 	return 0;
 }
 
-/* the range is in the kernel's linear map already: no vmap() needed */
+/*
+ * The range is in the kernel's linear map already: no vmap() needed, and
+ * nothing to count or undo (the dma-buf core counts vmaps itself).
+ */
 static int lazy_cma_heap_vmap(struct dma_buf *dmabuf, struct iosys_map *map)
 {
 	struct lazy_cma_buffer *buffer = dmabuf->priv;
@@ -195,21 +197,12 @@ static int lazy_cma_heap_vmap(struct dma_buf *dmabuf, struct iosys_map *map)
 
 	if (PageHighMem(page))
 		return -ENOMEM;
-	mutex_lock(&buffer->lock);
-	buffer->vmap_cnt++;
 	iosys_map_set_vaddr(map, page_address(page));
-	mutex_unlock(&buffer->lock);
 	return 0;
 }
 
 static void lazy_cma_heap_vunmap(struct dma_buf *dmabuf, struct iosys_map *map)
 {
-	struct lazy_cma_buffer *buffer = dmabuf->priv;
-
-	mutex_lock(&buffer->lock);
-	if (!WARN_ON(!buffer->vmap_cnt))
-		buffer->vmap_cnt--;
-	mutex_unlock(&buffer->lock);
 	iosys_map_clear(map);
 }
 

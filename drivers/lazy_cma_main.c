@@ -46,6 +46,8 @@ static int __init lazy_cma_init(void)
 		if (ret)
 			goto err_dev;
 	}
+	/* nothing fails from here on: /dev/lazy_cma may be opened */
+	lazy_cma_dev_enable();
 	return 0;
 
 err_dev:

@@ -372,9 +372,13 @@ static int region_shrink(struct lazy_cma_region *region, unsigned long nr_pages)
 	return 0;
 }
 
-/* take a new range, copy, and swap it in; the old address stops existing */
+/*
+ * Take a new range, report it, copy, and swap it in; the old address stops
+ * existing.  If @report fails, the new range goes and the region stays.
+ */
 static int region_move(struct lazy_cma_region *region, unsigned long nr_pages,
-		       u64 *phys)
+		       u64 *phys, lazy_cma_report_t report,
+		       void __user *uarg)
 {
 	struct lazy_cma_region *new;
 	int ret;
@@ -387,6 +391,11 @@ static int region_move(struct lazy_cma_region *region, unsigned long nr_pages,
 				   region->range.nr_pages, new->name);
 	if (ret) {
 		kfree(new);
+		return ret;
+	}
+	ret = report(uarg, lazy_cma_range_phys(&new->range), PFN_PHYS(nr_pages));
+	if (ret) {
+		region_destroy(new);
 		return ret;
 	}
 
@@ -452,6 +461,10 @@ int lazy_cma_region_unarm(struct lazy_cma_region *region)
  * lazy_cma_region_resize() - change the length of the region at *@phys
  * @phys: in: its start; out: its start afterwards
  * @len: in: new length in bytes, page-aligned, not 0; out: the same
+ * @report: told the start and length the region will have, once they are
+ *	    certain and before anything is done that cannot be undone; if it
+ *	    fails, the region is left exactly as before and its error returned
+ * @uarg: the caller's argument, for @report
  *
  * Shrinking frees the tail.  Growing takes the memory right after the region
  * when it can, else a new range on the node asked at ALLOC, copies the
@@ -461,7 +474,8 @@ int lazy_cma_region_unarm(struct lazy_cma_region *region)
  * Return: 0; -ENOENT, -EBUSY as for free; the allocator's error if neither
  * way of growing worked, and then the region is exactly as before.
  */
-int lazy_cma_region_resize(u64 *phys, u64 *len)
+int lazy_cma_region_resize(u64 *phys, u64 *len, lazy_cma_report_t report,
+			   void __user *uarg)
 {
 	unsigned long nr_pages = *len >> PAGE_SHIFT, old_pfn, old_nr;
 	struct lazy_cma_region *region;
@@ -476,21 +490,29 @@ int lazy_cma_region_resize(u64 *phys, u64 *len)
 	old_nr = region->range.nr_pages;
 
 	if (nr_pages == old_nr) {
-		ret = 0;
+		ret = report(uarg, *phys, *len);
 	} else if (nr_pages < old_nr) {
 		how = "shrink";
-		ret = region_shrink(region, nr_pages);
+		ret = report(uarg, *phys, *len);
+		if (!ret)
+			ret = region_shrink(region, nr_pages);
 	} else {
 		how = "inplace";
 		ret = lazy_cma_range_grow(&region->range, nr_pages);
 		if (!ret) {
+			ret = report(uarg, *phys, *len);
+			/* nothing could see the added pages yet: give them back */
+			if (ret)
+				lazy_cma_range_release_tail(&region->range, nr_pages);
+		}
+		if (!ret) {
 			down_write(&lazy_cma_regions_lock);
 			region->range.nr_pages = nr_pages;
 			up_write(&lazy_cma_regions_lock);
-		} else if (ret != -EINTR) {
+		} else if (ret != -EINTR && ret != -EFAULT) {
 			/* the old region object is gone once this succeeds */
 			how = "moved";
-			ret = region_move(region, nr_pages, phys);
+			ret = region_move(region, nr_pages, phys, report, uarg);
 			trace_lazy_cma_resize(old_pfn, old_nr, ret ? old_pfn : PHYS_PFN(*phys),
 					      ret ? old_nr : nr_pages, how, ret,
 					      ktime_get_ns() - t0);

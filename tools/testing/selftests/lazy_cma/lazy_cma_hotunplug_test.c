@@ -1,0 +1,449 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Memory that goes offline while lazy_cma allocates from its node.
+ *
+ * - naive=1 never hands alloc_contig_range() a window that holds an offline
+ *   block: a kprobe on alloc_contig_range() must never see a range that
+ *   overlaps it.
+ * - Node 1's blocks are offlined and onlined in a loop while threads
+ *   allocate, grow and free regions and heap buffers on node 1: every call
+ *   succeeds on online memory of node 1 (checked in sysfs while the region
+ *   lives) or fails with a documented errno, and the kernel reports nothing
+ *   (the debug kernel's checkers are what catch a walk over an offline
+ *   block's memmap).
+ *
+ * Node 1 is onlined (online_movable) first if it is not; it is left online.
+ * LAZY_CMA_STRESS_SECONDS sets the length of the loop (default 120).
+ */
+#include <linux/dma-heap.h>
+#include <dirent.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <sys/mman.h>
+#include <time.h>
+
+#include "lazy_cma_lib.h"
+#include "kselftest_harness.h"
+
+#define MEMDIR		"/sys/devices/system/memory"
+#define TRACING		"/sys/kernel/tracing"
+#define NAIVE_PARAM	"/sys/module/lazy_cma/parameters/naive"
+#define KPROBE_EV	TRACING "/events/lazy_cma_test/acr/enable"
+#define MAX_BLOCKS	256
+#define WORKERS		3
+
+static unsigned long long block_bytes(void)
+{
+	char buf[64] = "";
+	FILE *f = fopen(MEMDIR "/block_size_bytes", "r");
+
+	if (!f)
+		return 0;
+	if (!fgets(buf, sizeof(buf), f))
+		buf[0] = 0;
+	fclose(f);
+	return strtoull(buf, NULL, 16);
+}
+
+static int cmp_int(const void *a, const void *b)
+{
+	return *(const int *)a - *(const int *)b;
+}
+
+/* node 1's memory block numbers, ascending */
+static int node1_blocks(int *out)
+{
+	DIR *d = opendir("/sys/devices/system/node/node1");
+	struct dirent *e;
+	int n = 0;
+
+	if (!d)
+		return -1;
+	while ((e = readdir(d)) && n < MAX_BLOCKS) {
+		if (strncmp(e->d_name, "memory", 6) || e->d_name[6] < '0' || e->d_name[6] > '9')
+			continue;
+		out[n++] = atoi(e->d_name + 6);
+	}
+	closedir(d);
+	qsort(out, n, sizeof(*out), cmp_int);
+	return n;
+}
+
+static int block_set(int block, const char *state)
+{
+	char path[128];
+
+	snprintf(path, sizeof(path), MEMDIR "/memory%d/state", block);
+	return write_str(path, state);
+}
+
+static void block_state(int block, char *buf, int size)
+{
+	char path[128];
+	FILE *f;
+
+	buf[0] = 0;
+	snprintf(path, sizeof(path), MEMDIR "/memory%d/state", block);
+	f = fopen(path, "r");
+	if (!f)
+		return;
+	if (!fgets(buf, size, f))
+		buf[0] = 0;
+	fclose(f);
+}
+
+static bool block_online(int block)
+{
+	char buf[32];
+
+	block_state(block, buf, sizeof(buf));
+	return !strcmp(buf, "online\n");
+}
+
+/*
+ * Online, and staying so, while the caller holds memory in it: an offlining
+ * that is being refused shows "going-offline" until the refusal.
+ */
+static bool block_stays_online(int block)
+{
+	char buf[32];
+	int i;
+
+	for (i = 0; i < 1000; i++) {
+		block_state(block, buf, sizeof(buf));
+		if (strcmp(buf, "going-offline\n"))
+			break;
+		usleep(10 * 1000);
+	}
+	return !strcmp(buf, "online\n");
+}
+
+/* online @block, retrying a transient failure */
+static int block_bring_online(int block)
+{
+	int i, ret = 0;
+
+	for (i = 0; i < 50; i++) {
+		if (block_online(block))
+			return 0;
+		ret = block_set(block, "online_movable");
+		if (!ret)
+			return 0;
+		usleep(20 * 1000);
+	}
+	return ret;
+}
+
+static int node1_online(int *blocks, int n)
+{
+	int i, ret;
+
+	for (i = 0; i < n; i++) {
+		ret = block_bring_online(blocks[i]);
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
+/* offline @block, retrying while its pages are still being migrated away */
+static int block_take_offline(int block)
+{
+	int i, ret = 0;
+
+	for (i = 0; i < 50; i++) {
+		ret = block_set(block, "offline");
+		if (!ret)
+			return 0;
+		usleep(100 * 1000);
+	}
+	return ret;
+}
+
+FIXTURE(unplug) {
+	int fd;
+	int blocks[MAX_BLOCKS];
+	int nr_blocks;
+	unsigned long long bs;
+};
+
+FIXTURE_SETUP(unplug)
+{
+	self->fd = lc_open();
+	ASSERT_LE(0, self->fd);
+	self->bs = block_bytes();
+	ASSERT_NE(0, self->bs);
+	self->nr_blocks = node1_blocks(self->blocks);
+	ASSERT_LE(4, self->nr_blocks) TH_LOG("node 1 needs at least 4 memory blocks");
+	ASSERT_EQ(0, node1_online(self->blocks, self->nr_blocks));
+}
+
+FIXTURE_TEARDOWN(unplug)
+{
+	write_str(NAIVE_PARAM, "N");
+	write_str(KPROBE_EV, "0");
+	write_str(TRACING "/kprobe_events", "");
+	node1_online(self->blocks, self->nr_blocks);
+	close(self->fd);
+}
+
+/*
+ * Offline the second-highest block of node 1, then ask the naive search for
+ * two blocks' worth: the windows from the top down straddle the offline block
+ * (online first and last page) until they are below it.  None of them may
+ * reach alloc_contig_range() (whose work on a range starts with the memmap
+ * of its first and last pageblocks).
+ */
+/* a kprobe event lazy_cma_test/acr on alloc_contig_range(), by any of its names */
+static int probe_alloc_contig_range(void)
+{
+	static const char *const names[] = {
+		"alloc_contig_range_noprof", "alloc_contig_range",
+	};
+	char def[160];
+	unsigned int i;
+
+	for (i = 0; i < 2; i++) {
+		snprintf(def, sizeof(def), "p:lazy_cma_test/acr %s start=%%di:x64 end=%%si:x64",
+			 names[i]);
+		if (!write_str(TRACING "/kprobe_events", def))
+			return 0;
+	}
+	return -1;
+}
+
+TEST_F_TIMEOUT(unplug, naive_skips_offline_block, 600)
+{
+	int hole = self->blocks[self->nr_blocks - 2];
+	unsigned long long hole_lo = hole * self->bs / SZ_4K;
+	unsigned long long hole_hi = hole_lo + self->bs / SZ_4K;
+	unsigned long long start, end, seen = 0, bad = 0;
+	uint64_t phys, len = 2 * self->bs;
+	char *buf, *p;
+	ssize_t n;
+	int fd;
+
+	ASSERT_EQ(0, probe_alloc_contig_range()) TH_LOG("no kprobe events in %s", TRACING);
+	ASSERT_EQ(0, block_take_offline(hole));
+
+	fd = open(TRACING "/trace", O_WRONLY | O_TRUNC);	/* empties it */
+	ASSERT_LE(0, fd);
+	close(fd);
+	ASSERT_EQ(0, write_str(KPROBE_EV, "1"));
+	ASSERT_EQ(0, write_str(NAIVE_PARAM, "Y"));
+	EXPECT_EQ(0, lc_alloc(self->fd, len, 1, "naive", &phys));
+	ASSERT_EQ(0, write_str(NAIVE_PARAM, "N"));
+	ASSERT_EQ(0, write_str(KPROBE_EV, "0"));
+	if (phys) {
+		EXPECT_EQ(1, phys_node(phys));
+		EXPECT_TRUE(phys + len <= hole_lo * SZ_4K || phys >= hole_hi * SZ_4K)
+			TH_LOG("region %#llx+%#llx holds offline block %d",
+			       (unsigned long long)phys, (unsigned long long)len, hole);
+		EXPECT_EQ(0, lc_free(self->fd, phys));
+	}
+
+	buf = calloc(1, 8 << 20);
+	ASSERT_NE(NULL, buf);
+	fd = open(TRACING "/trace", O_RDONLY);
+	ASSERT_LE(0, fd);
+	n = 0;
+	for (;;) {
+		ssize_t r = read(fd, buf + n, (8 << 20) - 1 - n);
+
+		if (r <= 0)
+			break;
+		n += r;
+	}
+	close(fd);
+	for (p = buf; (p = strstr(p, "start=0x")); p++) {
+		if (sscanf(p, "start=%llx end=%llx", &start, &end) != 2)
+			continue;
+		seen++;
+		if (start < hole_hi && end > hole_lo) {
+			if (!bad)
+				TH_LOG("alloc_contig_range() over offline block %d (pfn %#llx-%#llx): %.120s",
+				       hole, hole_lo, hole_hi, p);
+			bad++;
+		}
+	}
+	free(buf);
+	TH_LOG("%llu alloc_contig_range() tests, %llu over the offline block %d (pfn %#llx-%#llx); region at %#llx",
+	       seen, bad, hole, hole_lo, hole_hi, (unsigned long long)phys);
+	EXPECT_LT(0, seen);
+	EXPECT_EQ(0, bad);
+	EXPECT_EQ(0, block_bring_online(hole));
+}
+
+struct stress {
+	struct __test_metadata *md;
+	int fd;
+	int *blocks;
+	int nr_blocks;
+	unsigned long long bs;
+	time_t deadline;
+	pthread_mutex_t lock;
+	char error[256];		/* the first thing that went wrong */
+	unsigned long allocs, alloc_fail, grows, grow_fail, heap, heap_fail;
+	unsigned long offlined, offline_busy;
+};
+
+static void stress_error(struct stress *s, const char *fmt, ...)
+{
+	va_list ap;
+
+	pthread_mutex_lock(&s->lock);
+	if (!s->error[0]) {
+		va_start(ap, fmt);
+		vsnprintf(s->error, sizeof(s->error), fmt, ap);
+		va_end(ap);
+	}
+	pthread_mutex_unlock(&s->lock);
+}
+
+static void stress_count(struct stress *s, unsigned long *c)
+{
+	pthread_mutex_lock(&s->lock);
+	(*c)++;
+	pthread_mutex_unlock(&s->lock);
+}
+
+/* [phys, phys + len) lies in online blocks of node 1 and reads as zero */
+static void check_region(struct stress *s, uint64_t phys, uint64_t len, const char *what)
+{
+	unsigned long long b;
+	char *m;
+
+	for (b = phys / s->bs; b <= (phys + len - 1) / s->bs; b++)
+		if (!block_stays_online(b))
+			stress_error(s, "%s %#llx+%#llx: block %llu is not online", what,
+				     (unsigned long long)phys, (unsigned long long)len, b);
+	if (phys_node(phys) != 1 || phys_node(phys + len - 1) != 1)
+		stress_error(s, "%s %#llx+%#llx: not on node 1", what,
+			     (unsigned long long)phys, (unsigned long long)len);
+	m = mmap(NULL, SZ_4K, PROT_READ | PROT_WRITE, MAP_SHARED, s->fd,
+		 phys + len - SZ_4K);
+	if (m == MAP_FAILED) {
+		stress_error(s, "%s: mmap: %s", what, strerror(errno));
+		return;
+	}
+	if (m[0] || m[SZ_4K - 1])
+		stress_error(s, "%s %#llx: last page not zero", what, (unsigned long long)phys);
+	memset(m, 0x5a, SZ_4K);
+	munmap(m, SZ_4K);
+}
+
+static void *stress_worker(void *arg)
+{
+	static const uint64_t sizes[] = { SZ_2M, 6 * SZ_1M, 30 * SZ_1M, 64 * SZ_1M,
+					  130 * SZ_1M };
+	struct stress *s = arg;
+	unsigned int seed = (unsigned int)(uintptr_t)&seed;
+	int heap = open("/dev/dma_heap/lazy_cma-node1", O_RDWR | O_CLOEXEC);
+
+	while (time(NULL) < s->deadline) {
+		uint64_t len = sizes[rand_r(&seed) % 5], phys, p, l;
+		int ret;
+
+		ret = lc_alloc(s->fd, len, 1, "unplug", &phys);
+		if (ret) {
+			if (ret != -ENOMEM && ret != -ENODEV)
+				stress_error(s, "ALLOC %llu: %s", (unsigned long long)len,
+					     strerror(-ret));
+			stress_count(s, &s->alloc_fail);
+		} else {
+			stress_count(s, &s->allocs);
+			check_region(s, phys, len, "ALLOC");
+			p = phys;
+			l = 2 * len;
+			ret = lc_resize(s->fd, &p, &l);
+			if (ret) {
+				if (ret != -ENOMEM && ret != -ENODEV)
+					stress_error(s, "RESIZE %llu: %s",
+						     (unsigned long long)l, strerror(-ret));
+				stress_count(s, &s->grow_fail);
+			} else {
+				stress_count(s, &s->grows);
+				check_region(s, p, l, "RESIZE");
+			}
+			ret = lc_free(s->fd, p);
+			if (ret)
+				stress_error(s, "FREE %#llx: %s", (unsigned long long)p,
+					     strerror(-ret));
+		}
+
+		if (heap < 0)
+			heap = open("/dev/dma_heap/lazy_cma-node1", O_RDWR | O_CLOEXEC);
+		if (heap >= 0) {
+			struct dma_heap_allocation_data d = {
+				.len = sizes[rand_r(&seed) % 4], .fd_flags = O_RDWR,
+			};
+
+			if (ioctl(heap, DMA_HEAP_IOCTL_ALLOC, &d)) {
+				if (errno != ENOMEM && errno != ENODEV)
+					stress_error(s, "heap ALLOC: %s", strerror(errno));
+				stress_count(s, &s->heap_fail);
+			} else {
+				stress_count(s, &s->heap);
+				close((int)d.fd);
+			}
+		}
+	}
+	if (heap >= 0)
+		close(heap);
+	return NULL;
+}
+
+static void *stress_offliner(void *arg)
+{
+	struct stress *s = arg;
+	unsigned int seed = 1;
+
+	while (time(NULL) < s->deadline) {
+		int b = s->blocks[rand_r(&seed) % s->nr_blocks], ret;
+
+		ret = block_set(b, "offline");
+		if (!ret) {
+			stress_count(s, &s->offlined);
+			usleep(10 * 1000);
+		} else if (ret == -EBUSY) {
+			stress_count(s, &s->offline_busy);
+		} else {
+			stress_error(s, "offline block %d: %s", b, strerror(-ret));
+		}
+		ret = block_bring_online(b);
+		if (ret)
+			stress_error(s, "online block %d: %s", b, strerror(-ret));
+	}
+	return NULL;
+}
+
+TEST_F_TIMEOUT(unplug, offline_online_while_allocating, 1500)
+{
+	const char *env = getenv("LAZY_CMA_STRESS_SECONDS");
+	pthread_t workers[WORKERS], offliner;
+	struct stress s = {
+		.md = _metadata, .fd = self->fd, .blocks = self->blocks,
+		.nr_blocks = self->nr_blocks, .bs = self->bs,
+		.lock = PTHREAD_MUTEX_INITIALIZER,
+	};
+	int i;
+
+	s.deadline = time(NULL) + (env ? atoi(env) : 120);
+	ASSERT_EQ(0, pthread_create(&offliner, NULL, stress_offliner, &s));
+	for (i = 0; i < WORKERS; i++)
+		ASSERT_EQ(0, pthread_create(&workers[i], NULL, stress_worker, &s));
+	for (i = 0; i < WORKERS; i++)
+		pthread_join(workers[i], NULL);
+	pthread_join(offliner, NULL);
+
+	TH_LOG("regions %lu (failed %lu), grown %lu (failed %lu), heap buffers %lu (failed %lu), blocks offlined %lu (refused %lu)",
+	       s.allocs, s.alloc_fail, s.grows, s.grow_fail, s.heap, s.heap_fail,
+	       s.offlined, s.offline_busy);
+	EXPECT_STREQ("", s.error);
+	/* both sides must really have run against each other */
+	EXPECT_LT(0, s.allocs);
+	EXPECT_LT(0, s.offlined);
+	EXPECT_EQ(0, lc_count(self->fd));
+}
+
+TEST_HARNESS_MAIN
