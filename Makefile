@@ -6,6 +6,7 @@
 #   make KVER=7.3          the same against Debian's newest 7.3 kernel (provisioned)
 #   make check             every test on every kernel in KERNELS, in QEMU guests
 #   make demo              a narrated tour in a 7.3 guest
+#   make mutants           mutation testing: do the tests notice breakages?
 
 # The kernel series tested, named once.  Each resolves to Debian's newest
 # package of that series when provisioned.
@@ -55,6 +56,11 @@ check-debug: tool selftests
 # the stock kernels alone (minutes, once provisioned)
 check-quick: tool selftests
 	$(VM)/check $(KERNELS)
+
+# mutation testing (not part of check): small breakages of the driver and
+# the tool, one at a time, on a scratch copy; every one must fail a test
+mutants:
+	$(VM)/mutants --kernel $(lastword $(KERNELS))
 
 # benchmark: a debug-kernel guest and a stock one for 10 000 regions;
 # writes bench.json, bench.txt, bench.png
@@ -112,4 +118,4 @@ clean:
 	-$(MAKE) -C $(KDIR) M=$(CURDIR) clean 2>/dev/null
 	rm -rf $(OUT)
 
-.PHONY: all module tool selftests check check-debug check-quick bench demo clean
+.PHONY: all module tool selftests check check-debug check-quick mutants bench demo clean
