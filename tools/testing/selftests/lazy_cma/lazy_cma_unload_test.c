@@ -21,7 +21,7 @@
 /*
  * A leak of one 2 MiB region must fail: per node, free memory may come back
  * at most this much short.  Node 1 (hot-plugged, ZONE_MOVABLE) holds no
- * kernel memory at all, so it comes back to the page.
+ * kernel memory at all: it comes back to within a few pages.
  */
 #define LEAK_SLACK_KB		1024
 /* against the machine before the module was loaded: the suite ran since */
