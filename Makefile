@@ -6,6 +6,7 @@
 #   make KVER=6.12         the same against Debian's newest 6.12 kernel (provisioned)
 #   make check             every test on every kernel in KERNELS, in QEMU guests
 #   make demo              a narrated tour in a guest of the newest backports kernel
+#   make mutants           mutation testing: do the tests notice breakages?
 
 # The kernel series tested, named once.  Each resolves to Debian's newest
 # package of that series when provisioned; "backports" is the newest series
@@ -61,6 +62,11 @@ check-debug: host-tools tool selftests
 # the stock kernels alone (minutes, once provisioned)
 check-quick: host-tools tool selftests
 	HARNESS_SERIES=$(HARNESS_SERIES) $(VM)/check $(KERNELS)
+
+# mutation testing (not part of check): small breakages of the driver and
+# the tool, one at a time, on a scratch copy; every one must fail a test
+mutants:
+	$(VM)/mutants --kernel $(lastword $(KERNELS))
 
 # benchmark: a debug-kernel guest and a stock one for 10 000 regions;
 # writes bench.json, bench.txt, bench.png
@@ -140,4 +146,4 @@ clean:
 	-$(MAKE) -C $(KDIR) M=$(CURDIR) clean 2>/dev/null
 	rm -rf $(OUT)
 
-.PHONY: all host-tools module tool selftests check check-debug check-quick bench demo deb dkms-source clean
+.PHONY: all host-tools module tool selftests check check-debug check-quick mutants bench demo deb dkms-source clean

@@ -46,7 +46,11 @@ FIXTURE_TEARDOWN(bad)
 	close(self->fd);
 }
 
-/* run BODY (a long: -1 on failure), expect -1 with errno ERR, nothing leaked */
+/*
+ * run BODY (a long: -1 on failure), expect -1 with errno ERR, nothing leaked;
+ * a BODY whose own set-up failed gives SETUP_FAILED, which fails the test
+ */
+#define SETUP_FAILED	(-2L)
 #define BAD(name, err, body)						\
 	TEST_F(bad, name)						\
 	{								\
@@ -149,10 +153,11 @@ BAD(free_address_0, ENOENT, do_free(self->fd, 0))
 BAD(free_address_max, ENOENT, do_free(self->fd, UINT64_MAX))
 BAD(free_double, ENOENT, ({
 	uint64_t p;
+	long ret = SETUP_FAILED;
 
-	lc_alloc(self->fd, SZ_1M, -1, "double", &p);
-	lc_free(self->fd, p);
-	do_free(self->fd, p);
+	if (!lc_alloc(self->fd, SZ_1M, -1, "double", &p) && !lc_free(self->fd, p))
+		ret = do_free(self->fd, p);
+	ret;
 }))
 BAD(free_null, EFAULT, ioctl(self->fd, LAZY_CMA_IOCTL_FREE, NULL))
 BAD(free_kernel_ptr, EFAULT, ioctl(self->fd, LAZY_CMA_IOCTL_FREE, KPTR))
@@ -215,10 +220,11 @@ BAD(mmap_unaligned_offset, EINVAL, MMAP(SZ_4K, self->phys + 512))
 BAD(mmap_len_0, EINVAL, MMAP(0, self->phys))
 BAD(mmap_freed_region, ENXIO, ({
 	uint64_t p;
+	long ret = SETUP_FAILED;
 
-	lc_alloc(self->fd, SZ_1M, -1, "gone", &p);
-	lc_free(self->fd, p);
-	MMAP(SZ_4K, p);
+	if (!lc_alloc(self->fd, SZ_1M, -1, "gone", &p) && !lc_free(self->fd, p))
+		ret = MMAP(SZ_4K, p);
+	ret;
 }))
 
 /* ---- the heap: the framework's checks ---- */

@@ -3,7 +3,9 @@
  * lazy_cma_fuzz: random, reproducible ioctl/mmap/fork traffic against
  * /dev/lazy_cma and the node-0 heap, checking invariants as it goes:
  *  - every call ends in success or an errno its documentation allows;
- *  - contents survive resizes (a tag word per region, read through mmap);
+ *  - a new region reads zero, and contents survive resizes (a tag word
+ *    per region, written at ALLOC and checked through mmap around each
+ *    RESIZE: a move that forgot to copy reads zero, not the tag);
  *  - a mapping of memory that stopped being a region faults with SIGBUS,
  *    never shows data; mappings of live regions never fault;
  *  - at the end nothing is left (LIST empty, no "fuzz" line in /proc/iomem).
@@ -151,6 +153,8 @@ static uint64_t rand_len(void)
 	return 1 + below(16 * SZ_1M);
 }
 
+static void tag_region(int r, bool fresh);
+
 static void op_alloc(void)
 {
 	static const int ok[] = { EINVAL, ENODEV, ENOMEM, 0 };
@@ -179,18 +183,25 @@ static void op_alloc(void)
 	n_alloc++;
 	regions[r] = (struct region){ .live = true, .phys = a.phys_addr,
 				      .len = (a.len + 4095) & ~4095ULL, .tag = rnd() | 1 };
+	tag_region(r, true);
 }
 
-/* write the region's tag at its first word through a short-lived mapping */
-static void tag_region(int r, bool check)
+/*
+ * Check region r's first word through a short-lived mapping, then write its
+ * tag there: a fresh region must read 0, a tagged one exactly its tag (never
+ * 0: tags are odd).
+ */
+static void tag_region(int r, bool fresh)
 {
 	uint64_t *m = mmap(NULL, SZ_4K, PROT_READ | PROT_WRITE, MAP_SHARED, fd,
 			   (off_t)regions[r].phys);
 
 	if (m == MAP_FAILED)
 		fail("tag mmap", "errno %ld region %ld", errno, r);
-	if (check && m[0] != regions[r].tag && m[0] != 0)
-		fail("contents", "tag 0x%lx lost (region %ld)", (long)m[0], r);
+	if (fresh && m[0] != 0)
+		fail("contents", "new region reads 0x%lx, not 0 (region %ld)", (long)m[0], r);
+	if (!fresh && m[0] != regions[r].tag)
+		fail("contents", "tag lost: reads 0x%lx (region %ld)", (long)m[0], r);
 	m[0] = regions[r].tag;
 	munmap(m, SZ_4K);
 }
@@ -211,7 +222,7 @@ static void op_resize(void)
 		expect_errno("resize random", ret, ok);
 		return;
 	}
-	tag_region(r, true);
+	tag_region(r, false);
 	d.phys_addr = regions[r].phys;
 	d.len = rand_len();
 	ret = ioctl(fd, LAZY_CMA_IOCTL_RESIZE, &d);
@@ -229,7 +240,7 @@ static void op_resize(void)
 				maps[i].limit = d.phys_addr + d.len;
 	regions[r].phys = d.phys_addr;
 	regions[r].len = d.len;
-	tag_region(r, true);
+	tag_region(r, false);
 }
 
 static void op_free(void)

@@ -19,6 +19,7 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
+#include <sys/utsname.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -322,6 +323,29 @@ static inline int in_child(void (*fn)(void *), void *arg)
 static inline bool killed_by(int status, int sig)
 {
 	return status != -1 && WIFSIGNALED(status) && WTERMSIG(status) == sig;
+}
+
+/* ended by exit(0): WEXITSTATUS() alone reads 0 for a child killed by a signal */
+static inline bool exited_ok(int status)
+{
+	return status != -1 && WIFEXITED(status) && WEXITSTATUS(status) == 0;
+}
+
+/*
+ * How the running kernel must register lazy_cma's heaps, from its version
+ * alone, as README.md's table of kernels says: through the dma-heap
+ * framework where the kernel exports dma_heap_add() (mainline since 6.18),
+ * else as misc devices of the module's own.  Deliberately not taken from the
+ * module (its import_ns): a wrong Kbuild probe must fail the heap tests.
+ */
+static inline const char *kernel_heap_reg(void)
+{
+	struct utsname u;
+	int major, minor;
+
+	if (uname(&u) || sscanf(u.release, "%d.%d", &major, &minor) != 2)
+		return "unknown";
+	return major > 6 || (major == 6 && minor >= 18) ? "framework" : "misc";
 }
 
 static inline uint64_t pattern(uint64_t i, uint64_t seed)
