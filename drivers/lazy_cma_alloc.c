@@ -820,7 +820,9 @@ void lazy_cma_range_release_tail(struct lazy_cma_range *range,
 void lazy_cma_range_free(struct lazy_cma_range *range)
 {
 	trace_lazy_cma_free(range->nid, range->pfn, range->nr_pages);
-	remove_resource(&range->res);
+	/* a failed re-insert (kdump disarm) leaves the resource detached */
+	if (range->res.parent)
+		remove_resource(&range->res);
 	lazy_cma_free_pages(range->pfn, range->nr_pages);
 	lazy_cma_unclaim(&range->claim);
 }

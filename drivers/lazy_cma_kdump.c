@@ -170,6 +170,11 @@ static int lazy_cma_kdump_resolve(void)
 	lazy_cma_kexec_lock = lazy_cma_kdump_symbol("__kexec_lock", sizeof(atomic_t));
 	if (!res || !lazy_cma_kexec_lock)
 		return -EOPNOTSUPP;
+	/* the kexec lock is an atomic_t that is 0 or 1, nothing else */
+	if ((unsigned int)atomic_read(lazy_cma_kexec_lock) > 1) {
+		pr_warn("kdump: __kexec_lock does not look like the kexec lock\n");
+		return -EOPNOTSUPP;
+	}
 	if (!res->name || strcmp(res->name, "Crash kernel") ||
 	    res->flags != (IORESOURCE_BUSY | IORESOURCE_SYSTEM_RAM) ||
 	    res->desc != IORES_DESC_CRASH_KERNEL) {

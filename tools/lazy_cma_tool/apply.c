@@ -5,7 +5,7 @@
  * lazy-cma.service).  The format, one section per region:
  *
  *	# comment
- *	[Crash kernel]
+ *	[firmware log]
  *	size = 256M
  *	node = 0
  *
@@ -402,6 +402,12 @@ int do_apply(const char *path, int prune)
 		if (!live[i].len)
 			continue;
 		describe(desc, sizeof(desc), &live[i]);
+		if (live[i].flags & LAZY_CMA_REGION_KDUMP) {
+			/* the crash-kernel range is --kdump's, never pruned */
+			printf("extra %s (armed for kdump; kept)\n", desc);
+			counts[3]++;
+			continue;
+		}
 		if (!prune) {
 			printf("extra %s (not in %s; kept, --prune frees it)\n", desc, path);
 			counts[3]++;

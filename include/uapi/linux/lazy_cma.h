@@ -11,6 +11,7 @@
 #define _UAPI_LINUX_LAZY_CMA_H
 
 #include <linux/ioctl.h>
+#include <linux/const.h>
 #include <linux/types.h>
 
 #define LAZY_CMA_IOC_MAGIC	'H'
@@ -74,9 +75,9 @@ struct lazy_cma_region_info {
 #define LAZY_CMA_REGION_INFO_SIZE_VER1	96
 
 /* the region is the kernel's crash-kernel range (LAZY_CMA_IOCTL_KDUMP) */
-#define LAZY_CMA_REGION_KDUMP		(1U << 0)
+#define LAZY_CMA_REGION_KDUMP		_BITUL(0)
 /* ... and a crash kernel is loaded into it (kexec -p) */
-#define LAZY_CMA_REGION_KDUMP_LOADED	(1U << 1)
+#define LAZY_CMA_REGION_KDUMP_LOADED	_BITUL(1)
 
 /**
  * struct lazy_cma_list_data - argument of LAZY_CMA_IOCTL_LIST
