@@ -174,6 +174,10 @@ static int lazy_cma_memory_notify(struct notifier_block *nb,
 	int ret = NOTIFY_OK;
 	bool failed;
 
+	/* an empty chunk kept for later is no reason to refuse */
+	if (action == MEM_GOING_OFFLINE)
+		lazy_cma_pool_offline(mn->start_pfn, mn->nr_pages);
+
 	spin_lock(&lazy_cma_claims_lock);
 	switch (action) {
 	case MEM_GOING_OFFLINE:
@@ -210,19 +214,32 @@ int lazy_cma_alloc_init(void)
 {
 	int ret;
 
+	ret = lazy_cma_pool_init();
+	if (ret)
+		return ret;
 	lazy_cma_clear_wq = alloc_workqueue("lazy_cma_clear",
 					    LAZY_CMA_WQ_PERCPU | WQ_CPU_INTENSIVE, 0);
-	if (!lazy_cma_clear_wq)
-		return -ENOMEM;
+	if (!lazy_cma_clear_wq) {
+		ret = -ENOMEM;
+		goto err_pool;
+	}
 	ret = register_memory_notifier(&lazy_cma_memory_nb);
 	if (ret)
-		destroy_workqueue(lazy_cma_clear_wq);
+		goto err_wq;
+	return 0;
+
+err_wq:
+	destroy_workqueue(lazy_cma_clear_wq);
+err_pool:
+	lazy_cma_pool_exit();
 	return ret;
 }
 
+/* every range is freed by now */
 void lazy_cma_alloc_exit(void)
 {
 	unregister_memory_notifier(&lazy_cma_memory_nb);
+	lazy_cma_pool_exit();
 	destroy_workqueue(lazy_cma_clear_wq);
 }
 
@@ -532,38 +549,67 @@ static int lazy_cma_contig_range(unsigned long pfn, unsigned long nr)
 	return ret;
 }
 
+/* give back the pages of a range of its own and its claim (no iomem entry) */
+static void lazy_cma_range_free_held(struct lazy_cma_range *range)
+{
+	lazy_cma_free_pages(range->pfn, range->held);
+	lazy_cma_unclaim(&range->claim);
+}
+
+/* give @range, whose pages are held, its /proc/iomem entry (if @name) */
+static int lazy_cma_res_insert(struct lazy_cma_range *range, const char *name)
+{
+	if (!name)
+		return 0;
+	lazy_cma_res_init(range, name);
+	/* fails only for a window that straddles two System RAM entries */
+	return insert_resource(&iomem_resource, &range->res) ? -EBUSY : 0;
+}
+
+/* what the search looks for: @held pages, and @want with the room after */
+struct lazy_cma_want {
+	unsigned long nr;	/* the request */
+	unsigned long held;	/* taken: whole pageblocks */
+	unsigned long want;	/* looked at: held, or more to leave room */
+	const char *name;	/* /proc/iomem name, NULL for a pool chunk */
+	bool naive;
+};
+
 /*
- * Claim [pfn, pfn + nr), check every page of it, take it and give it its
- * /proc/iomem entry.  Return: 0; -EAGAIN, with the lowest pfn that rules the
- * window out in *bad, if it is claimed, going offline or not usable (nothing
- * was migrated); -EBUSY if alloc_contig_range() or insert_resource() failed;
- * -EINTR.  On failure the window is unclaimed again.
+ * Claim the window of w->want pages at @pfn, check every page of it, take
+ * its first w->held pages and give them their /proc/iomem entry; the rest of
+ * the window is only looked at, so that the range finds room to grow there.
+ * Return: 0; -EAGAIN, with the lowest pfn that rules the window out in *bad,
+ * if it is claimed, going offline or not usable (nothing was migrated);
+ * -EBUSY if alloc_contig_range() or insert_resource() failed; -EINTR.  On
+ * failure the window is unclaimed again.
  */
 static int lazy_cma_take(struct lazy_cma_range *range, struct zone *zone,
-			 unsigned long pfn, unsigned long nr, const char *name,
-			 bool naive, unsigned long *bad)
+			 unsigned long pfn, const struct lazy_cma_want *w,
+			 unsigned long *bad)
 {
 	int ret;
 
-	if (!lazy_cma_try_claim(&range->claim, pfn, nr, bad))
+	if (!lazy_cma_try_claim(&range->claim, pfn, w->want, bad))
 		return -EAGAIN;
-	if (!lazy_cma_window_usable(zone, pfn, nr, naive, bad)) {
+	if (!lazy_cma_window_usable(zone, pfn, w->want, w->naive, bad)) {
 		ret = -EAGAIN;
 		goto out_unclaim;
 	}
-	ret = lazy_cma_contig_range(pfn, nr);
+	if (w->want != w->held)
+		lazy_cma_claim_resize(&range->claim, w->held, NULL);
+	ret = lazy_cma_contig_range(pfn, w->held);
 	if (ret)
 		goto out_unclaim;
 
 	range->pfn = pfn;
-	range->nr_pages = nr;
+	range->nr_pages = w->nr;
+	range->held = w->held;
 	range->nid = pfn_to_nid(pfn);
-	lazy_cma_res_init(range, name);
-	/* fails only for a window that straddles two System RAM entries */
-	ret = insert_resource(&iomem_resource, &range->res);
+	range->chunk = NULL;
+	ret = lazy_cma_res_insert(range, w->name);
 	if (ret) {
-		lazy_cma_free_pages(pfn, nr);
-		ret = -EBUSY;
+		lazy_cma_free_pages(pfn, w->held);
 		goto out_unclaim;
 	}
 	return 0;
@@ -581,12 +627,12 @@ out_unclaim:
  * is still checked, page by page, as in the default search.
  */
 static int lazy_cma_zone_alloc_naive(struct lazy_cma_range *range, struct zone *zone,
-				     unsigned long nr, const char *name)
+				     const struct lazy_cma_want *w)
 {
 	unsigned long align = pageblock_nr_pages;
 	unsigned long lo = ALIGN(zone->zone_start_pfn, align);
 	unsigned long hi = zone_end_pfn(zone);
-	unsigned long start, bad;
+	unsigned long start, bad, nr = w->want;
 	int ret;
 
 	if (hi < nr || hi - nr < lo)
@@ -594,7 +640,7 @@ static int lazy_cma_zone_alloc_naive(struct lazy_cma_range *range, struct zone *
 	for (start = ALIGN_DOWN(hi - nr, align); ; start -= align) {
 		if (fatal_signal_pending(current))
 			return -EINTR;
-		ret = lazy_cma_take(range, zone, start, nr, name, true, &bad);
+		ret = lazy_cma_take(range, zone, start, w, &bad);
 		if (!ret || ret == -EINTR)
 			return ret;
 		cond_resched();
@@ -604,16 +650,16 @@ static int lazy_cma_zone_alloc_naive(struct lazy_cma_range *range, struct zone *
 }
 
 static int lazy_cma_zone_alloc(struct lazy_cma_range *range, struct zone *zone,
-			       unsigned long nr, const char *name)
+			       const struct lazy_cma_want *w)
 {
 	unsigned long align = pageblock_nr_pages;
 	unsigned long lo = ALIGN(zone->zone_start_pfn, align);
 	unsigned long hi = zone_end_pfn(zone);
-	unsigned long start, bad;
+	unsigned long start, bad, nr = w->want;
 	int ret;
 
-	if (READ_ONCE(lazy_cma_naive))
-		return lazy_cma_zone_alloc_naive(range, zone, nr, name);
+	if (w->naive)
+		return lazy_cma_zone_alloc_naive(range, zone, w);
 	if (hi < nr || hi - nr < lo)
 		return -ENOMEM;
 
@@ -622,7 +668,7 @@ static int lazy_cma_zone_alloc(struct lazy_cma_range *range, struct zone *zone,
 		if (fatal_signal_pending(current))
 			return -EINTR;
 
-		ret = lazy_cma_take(range, zone, start, nr, name, false, &bad);
+		ret = lazy_cma_take(range, zone, start, w, &bad);
 		if (!ret || ret == -EINTR)
 			return ret;
 		if (ret == -EAGAIN) {
@@ -640,30 +686,136 @@ static int lazy_cma_zone_alloc(struct lazy_cma_range *range, struct zone *zone,
 	}
 }
 
-static int lazy_cma_node_alloc(struct lazy_cma_range *range, int nid,
-			       unsigned long nr, const char *name)
+/*
+ * A range that may grow is placed with as much room after it as it holds,
+ * if a window that large can be found (up to LAZY_CMA_ROOM_MAX_PAGES of
+ * room, 512 MiB): a RESIZE to twice its length then stays in place on a
+ * node that is not full.  The room is only looked at, not held.
+ */
+#define LAZY_CMA_ROOM_MAX_PAGES	(512UL << (20 - PAGE_SHIFT))
+
+/* the window search over the node's zones, with room first if asked */
+static int lazy_cma_search(struct lazy_cma_range *range, int nid,
+			   struct lazy_cma_want *w, unsigned int flags)
 {
 	pg_data_t *pgdat = NODE_DATA(nid);
-	int i, ret;
+	int pass, i, ret;
 
-	if (!lazy_cma_node_has_room(nid, nr))
-		return -ENOMEM;
+	for (pass = 0; pass < 2; pass++) {
+		if (pass == 0) {
+			if (!(flags & LAZY_CMA_RANGE_ROOM) || w->naive ||
+			    w->held > LAZY_CMA_ROOM_MAX_PAGES)
+				continue;
+			w->want = 2 * w->held;
+		} else {
+			w->want = w->held;
+		}
+		for (i = 0; i < ARRAY_SIZE(lazy_cma_zone_order); i++) {
+			struct zone *zone = &pgdat->node_zones[lazy_cma_zone_order[i]];
 
-	for (i = 0; i < ARRAY_SIZE(lazy_cma_zone_order); i++) {
-		struct zone *zone = &pgdat->node_zones[lazy_cma_zone_order[i]];
-
-		if (!populated_zone(zone))
-			continue;
-		ret = lazy_cma_zone_alloc(range, zone, nr, name);
-		if (ret != -ENOMEM)
-			return ret;
+			if (!populated_zone(zone))
+				continue;
+			ret = lazy_cma_zone_alloc(range, zone, w);
+			if (ret != -ENOMEM)
+				return ret;
+		}
 	}
 	return -ENOMEM;
 }
 
+/*
+ * @held pages (whole pageblocks, at most MAX_ORDER_NR_PAGES) straight from
+ * the buddy allocator's free lists of @nid, if it has them: no reclaim, no
+ * compaction, no migration.  Never from ZONE_DMA (as the search).
+ */
+static int lazy_cma_buddy_take(struct lazy_cma_range *range, int nid,
+			       unsigned long held)
+{
+	gfp_t gfp = (GFP_KERNEL | __GFP_THISNODE | __GFP_NOWARN) &
+		    ~__GFP_DIRECT_RECLAIM;
+	unsigned int order = get_order(held << PAGE_SHIFT);
+	unsigned long pfn, i, bad;
+	struct page *page;
+
+	page = alloc_pages_node(nid, gfp, order);
+	if (!page)
+		return -ENOMEM;
+	pfn = page_to_pfn(page);
+	split_page(page, order);
+	for (i = held; i < 1UL << order; i++)
+		__free_page(pfn_to_page(pfn + i));
+	/*
+	 * A window another request claimed may hold free pages: they are not
+	 * ours to keep (that request would fail, and claims never overlap).
+	 */
+	if (zone_idx(page_zone(page)) == ZONE_DMA ||
+	    !lazy_cma_try_claim(&range->claim, pfn, held, &bad)) {
+		lazy_cma_free_pages(pfn, held);
+		return -EBUSY;
+	}
+	range->pfn = pfn;
+	range->held = held;
+	range->nid = nid;
+	range->chunk = NULL;
+	return 0;
+}
+
+/*
+ * Take w->nr pages of @nid as a range of its own (whole pageblocks held):
+ * from the buddy allocator if it has them free and the range will not grow,
+ * else by the window search.
+ */
+static int lazy_cma_node_take(struct lazy_cma_range *range, int nid,
+			      struct lazy_cma_want *w, unsigned int flags)
+{
+	int ret;
+
+	if (!lazy_cma_node_has_room(nid, w->held))
+		return -ENOMEM;
+	if (w->held <= MAX_ORDER_NR_PAGES && !(flags & LAZY_CMA_RANGE_ROOM) &&
+	    !lazy_cma_buddy_take(range, nid, w->held)) {
+		range->nr_pages = w->nr;
+		ret = lazy_cma_res_insert(range, w->name);
+		if (!ret)
+			return 0;
+		lazy_cma_range_free_held(range);
+	}
+	return lazy_cma_search(range, nid, w, flags);
+}
+
+/*
+ * Take @nr pages of @nid: a request smaller than a pageblock that will not
+ * grow (a heap buffer) gets a piece of a pool chunk (lazy_cma_pool.c),
+ * others a range of their own, which starts on a pageblock boundary.
+ */
+static int lazy_cma_node_alloc(struct lazy_cma_range *range, int nid,
+			       unsigned long nr, const char *name,
+			       unsigned int flags)
+{
+	struct lazy_cma_want w = {
+		.nr = nr,
+		.held = ALIGN(nr, pageblock_nr_pages),
+		.name = name,
+		.naive = READ_ONCE(lazy_cma_naive),
+	};
+	int ret;
+
+	if (nr >= pageblock_nr_pages || (flags & LAZY_CMA_RANGE_ROOM))
+		return lazy_cma_node_take(range, nid, &w, flags);
+
+	ret = lazy_cma_pool_alloc(range, nid, nr);
+	if (ret)
+		return ret;
+	ret = lazy_cma_res_insert(range, name);
+	if (ret)
+		lazy_cma_pool_shrink(range, 0);
+	return ret;
+}
+
 /* nodes with memory, nearest to the calling CPU first */
 static int lazy_cma_any_node_alloc(struct lazy_cma_range *range,
-				   unsigned long nr, const char *name)
+				   unsigned long nr, const char *name,
+				   unsigned int flags)
 {
 	int here = numa_node_id();
 	nodemask_t tried = NODE_MASK_NONE;
@@ -683,21 +835,51 @@ static int lazy_cma_any_node_alloc(struct lazy_cma_range *range,
 			return ret;
 		node_set(best, tried);
 
-		ret = lazy_cma_node_alloc(range, best, nr, name);
+		ret = lazy_cma_node_alloc(range, best, nr, name, flags);
 		if (ret != -ENOMEM)
 			return ret;
 	}
 }
 
 /**
+ * lazy_cma_chunk_alloc() - take one pageblock of @nid for the pool
+ * @chunk: filled in on success; no /proc/iomem entry, not cleared
+ * @nid: node
+ *
+ * Return: 0, -ENOMEM or -EINTR.
+ */
+int lazy_cma_chunk_alloc(struct lazy_cma_range *chunk, int nid)
+{
+	struct lazy_cma_want w = {
+		.nr = pageblock_nr_pages,
+		.held = pageblock_nr_pages,
+		.naive = READ_ONCE(lazy_cma_naive),
+	};
+
+	return lazy_cma_node_take(chunk, nid, &w, 0);
+}
+
+/**
+ * lazy_cma_chunk_free() - give back a chunk from lazy_cma_chunk_alloc()
+ * @chunk: nothing of it is in use
+ */
+void lazy_cma_chunk_free(struct lazy_cma_range *chunk)
+{
+	lazy_cma_range_free_held(chunk);
+}
+
+/**
  * lazy_cma_range_alloc() - take @nr_pages contiguous, zeroed pages
  * @range: filled in on success
  * @nid: node to take them from, or NUMA_NO_NODE for the nearest that can
- * @nr_pages: how many; the first is aligned to a pageblock
+ * @nr_pages: how many; the range starts on a pageblock boundary unless it
+ *	is smaller than a pageblock and not LAZY_CMA_RANGE_ROOM: then it
+ *	shares a pageblock with others
  * @nr_overwritten: how many of the first pages the caller overwrites before
  *	anyone can see the range (a moving RESIZE copies there): these are
  *	not cleared
  * @name: /proc/iomem name; must stay valid until the range is freed
+ * @flags: LAZY_CMA_RANGE_ROOM for a range that may grow (a region)
  *
  * Return: 0; -EINVAL or -ENODEV for a bad @nid; -ENOMEM if no window could be
  * had or the node would drop below its watermarks plus the safety margin;
@@ -705,7 +887,7 @@ static int lazy_cma_any_node_alloc(struct lazy_cma_range *range,
  */
 int lazy_cma_range_alloc(struct lazy_cma_range *range, int nid,
 			 unsigned long nr_pages, unsigned long nr_overwritten,
-			 const char *name)
+			 const char *name, unsigned int flags)
 {
 	u64 t0 = ktime_get_ns();
 	int ret;
@@ -715,14 +897,19 @@ int lazy_cma_range_alloc(struct lazy_cma_range *range, int nid,
 		goto out_fail;
 
 	if (nid == NUMA_NO_NODE)
-		ret = lazy_cma_any_node_alloc(range, nr_pages, name);
+		ret = lazy_cma_any_node_alloc(range, nr_pages, name, flags);
 	else
-		ret = lazy_cma_node_alloc(range, nid, nr_pages, name);
+		ret = lazy_cma_node_alloc(range, nid, nr_pages, name, flags);
 	if (ret)
 		goto out_fail;
 
-	ret = lazy_cma_zero_new_pages(range->pfn + nr_overwritten,
-				      range->nr_pages - nr_overwritten);
+	/* a pool piece may hold what an earlier piece left: always clear it */
+	if (range->chunk)
+		ret = lazy_cma_zero_pages(range->pfn + nr_overwritten,
+					  range->nr_pages - nr_overwritten);
+	else
+		ret = lazy_cma_zero_new_pages(range->pfn + nr_overwritten,
+					      range->nr_pages - nr_overwritten);
 	/* a dying caller could never learn of the range: do not keep it */
 	if (!ret && fatal_signal_pending(current))
 		ret = -EINTR;
@@ -746,6 +933,12 @@ out_fail:
  *	   @nr_pages when it is ready (its iomem entry already grows here)
  * @nr_pages: the new total length, larger than the current one
  *
+ * A range of its own holds whole pageblocks: what fits in its last one costs
+ * nothing, and past it alloc_contig_range() starts on a pageblock boundary,
+ * so the isolation of its first pageblock never meets the range's own pages
+ * (which are not movable: outside ZONE_MOVABLE that would fail).  A piece
+ * of a pool chunk does not grow in place.
+ *
  * Return: 0 with the added pages zeroed; -EBUSY if the memory after the
  * range cannot be had; -ENOMEM if the node has no room; -EINTR on a fatal
  * signal.  On failure the range is as it was.
@@ -753,26 +946,32 @@ out_fail:
 int lazy_cma_range_grow(struct lazy_cma_range *range, unsigned long nr_pages)
 {
 	struct zone *zone = page_zone(pfn_to_page(range->pfn));
+	unsigned long held = ALIGN(nr_pages, pageblock_nr_pages);
+	unsigned long start = range->pfn + range->held;
+	unsigned long more = held - range->held;
+	unsigned long kept = min(nr_pages, range->held) - range->nr_pages;
 	struct lazy_cma_claim added;
-	unsigned long start = range->pfn + range->nr_pages;
-	unsigned long more = nr_pages - range->nr_pages;
 	unsigned long end, bad;
 	int ret;
 
-	if (check_add_overflow(start, more, &end))
+	if (range->chunk)
 		return -EBUSY;
-	if (!lazy_cma_node_has_room(range->nid, more))
-		return -ENOMEM;
-	if (!lazy_cma_try_claim(&added, start, more, &bad))
-		return -EBUSY;
-	if (!lazy_cma_window_usable(zone, start, more, false, &bad)) {
-		ret = -EBUSY;
-		goto out_unclaim;
-	}
-	ret = lazy_cma_contig_range(start, more);
-	if (ret) {
-		ret = ret == -EINTR ? ret : -EBUSY;
-		goto out_unclaim;
+	if (held > range->held) {
+		if (check_add_overflow(start, more, &end))
+			return -EBUSY;
+		if (!lazy_cma_node_has_room(range->nid, more))
+			return -ENOMEM;
+		if (!lazy_cma_try_claim(&added, start, more, &bad))
+			return -EBUSY;
+		if (!lazy_cma_window_usable(zone, start, more, false, &bad)) {
+			ret = -EBUSY;
+			goto out_unclaim;
+		}
+		ret = lazy_cma_contig_range(start, more);
+		if (ret) {
+			ret = ret == -EINTR ? ret : -EBUSY;
+			goto out_unclaim;
+		}
 	}
 
 	ret = adjust_resource(&range->res, range->res.start, PFN_PHYS(nr_pages));
@@ -780,18 +979,26 @@ int lazy_cma_range_grow(struct lazy_cma_range *range, unsigned long nr_pages)
 		ret = -EBUSY;
 		goto out_free;
 	}
-	ret = lazy_cma_zero_new_pages(start, more);
+	/* what the range held past its length may hold what it had before */
+	ret = lazy_cma_zero_pages(range->pfn + range->nr_pages, kept);
+	if (!ret && held > range->held)
+		ret = lazy_cma_zero_new_pages(start, nr_pages - range->held);
 	if (!ret && fatal_signal_pending(current))
 		ret = -EINTR;
 	if (ret)
 		goto out_shrink;
-	lazy_cma_claim_resize(&range->claim, nr_pages, &added);
+	if (held > range->held) {
+		lazy_cma_claim_resize(&range->claim, held, &added);
+		range->held = held;
+	}
 	return 0;
 
 out_shrink:
 	WARN_ON(adjust_resource(&range->res, range->res.start,
 				PFN_PHYS(range->nr_pages)));
 out_free:
+	if (held <= range->held)
+		return ret;
 	lazy_cma_free_pages(start, more);
 out_unclaim:
 	lazy_cma_unclaim(&added);
@@ -801,16 +1008,24 @@ out_unclaim:
 /**
  * lazy_cma_range_release_tail() - give back what lies past @range's length
  * @range: a live range whose nr_pages has already been lowered
- * @old_nr_pages: its length before
+ *
+ * A range of its own keeps the rest of its last pageblock.
  */
-void lazy_cma_range_release_tail(struct lazy_cma_range *range,
-				 unsigned long old_nr_pages)
+void lazy_cma_range_release_tail(struct lazy_cma_range *range)
 {
+	unsigned long held = ALIGN(range->nr_pages, pageblock_nr_pages);
+
 	WARN_ON(adjust_resource(&range->res, range->res.start,
 				PFN_PHYS(range->nr_pages)));
-	lazy_cma_free_pages(range->pfn + range->nr_pages,
-			    old_nr_pages - range->nr_pages);
-	lazy_cma_claim_resize(&range->claim, range->nr_pages, NULL);
+	if (range->chunk) {
+		lazy_cma_pool_shrink(range, range->nr_pages);
+		return;
+	}
+	if (held == range->held)
+		return;
+	lazy_cma_free_pages(range->pfn + held, range->held - held);
+	lazy_cma_claim_resize(&range->claim, held, NULL);
+	range->held = held;
 }
 
 /**
@@ -823,6 +1038,8 @@ void lazy_cma_range_free(struct lazy_cma_range *range)
 	/* a failed re-insert (kdump disarm) leaves the resource detached */
 	if (range->res.parent)
 		remove_resource(&range->res);
-	lazy_cma_free_pages(range->pfn, range->nr_pages);
-	lazy_cma_unclaim(&range->claim);
+	if (range->chunk)
+		lazy_cma_pool_shrink(range, 0);
+	else
+		lazy_cma_range_free_held(range);
 }

@@ -260,7 +260,7 @@ struct dma_buf *lazy_cma_heap_allocate(struct lazy_cma_heap *heap,
 	buffer->heap = heap;
 
 	ret = lazy_cma_range_alloc(&buffer->range, heap->nid, len >> PAGE_SHIFT, 0,
-				   heap->res_name);
+				   heap->res_name, 0);
 	if (ret)
 		goto err_free;
 

@@ -222,7 +222,7 @@ struct lazy_cma_region *lazy_cma_region_alloc(int nid, u64 len, const char *name
 		return ERR_PTR(-ENOMEM);
 
 	ret = lazy_cma_range_alloc(&region->range, nid, len >> PAGE_SHIFT, 0,
-				   region->name);
+				   region->name, LAZY_CMA_RANGE_ROOM);
 	if (ret) {
 		kfree(region);
 		return ERR_PTR(ret);
@@ -368,7 +368,7 @@ static int region_shrink(struct lazy_cma_region *region, unsigned long nr_pages)
 	up_write(&lazy_cma_regions_lock);
 
 	revoke_mappings(region->range.pfn + nr_pages, old_nr - nr_pages);
-	lazy_cma_range_release_tail(&region->range, old_nr);
+	lazy_cma_range_release_tail(&region->range);
 	return 0;
 }
 
@@ -388,7 +388,8 @@ static int region_move(struct lazy_cma_region *region, unsigned long nr_pages,
 		return -ENOMEM;
 	/* the old contents are copied over the first pages: clear only the rest */
 	ret = lazy_cma_range_alloc(&new->range, region->req_nid, nr_pages,
-				   region->range.nr_pages, new->name);
+				   region->range.nr_pages, new->name,
+				   LAZY_CMA_RANGE_ROOM);
 	if (ret) {
 		kfree(new);
 		return ret;
@@ -503,7 +504,7 @@ int lazy_cma_region_resize(u64 *phys, u64 *len, lazy_cma_report_t report,
 			ret = report(uarg, *phys, *len);
 			/* nothing could see the added pages yet: give them back */
 			if (ret)
-				lazy_cma_range_release_tail(&region->range, nr_pages);
+				lazy_cma_range_release_tail(&region->range);
 		}
 		if (!ret) {
 			down_write(&lazy_cma_regions_lock);

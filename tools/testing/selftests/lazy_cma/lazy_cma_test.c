@@ -744,7 +744,8 @@ TEST_F(node, shrink)
 	/* grown back (in place if it can): the old mapping never sees the new tail */
 	l2 = len;
 	ASSERT_EQ(0, lc_resize(self->fd, &p, &l2));
-	TH_LOG("regrown %s", p == phys ? "in place" : "by moving");
+	/* what it held and gave back is still free on an idle node */
+	EXPECT_EQ(phys, p) TH_LOG("regrown by moving");
 	EXPECT_TRUE(killed_by(touch_in_child(m + len - 1), SIGBUS));
 	if (p == phys)
 		EXPECT_TRUE(exited_ok(touch_in_child(m)));
@@ -797,49 +798,49 @@ TEST_F(lc, resize_einval_enomem_keeps_region)
  * On an otherwise empty hot-plugged node allocation is deterministic:
  * top-down, so a second region lands right below the first.
  */
-TEST_F(lc, grow_in_place)
+TEST_F(node, grow_in_place)
 {
-	uint64_t big, s, p, l = 6 * SZ_1M;
+	uint64_t s, p, l = 6 * SZ_1M + SZ_4K, l0 = 2 * SZ_1M + SZ_4K;
 	char *m;
 
-	if (!node_has_memory(1))
-		SKIP(return, "no node 1");
-	ASSERT_EQ(0, lc_alloc(self->fd, 8 * SZ_1M, 1, "big", &big));
-	ASSERT_EQ(0, lc_alloc(self->fd, SZ_2M, 1, "small", &s));
-	ASSERT_EQ(big, s + SZ_2M) TH_LOG("layout: big 0x%" PRIx64 " small 0x%" PRIx64, big, s);
-	/* dirty the memory the region will grow into: the growth must clear it */
-	m = map_region(self->fd, big, 8 * SZ_1M);
+	/*
+	 * Dirty the memory the region will grow into: 8 MiB, filled, cut to
+	 * 2 MiB + 4 KiB (the rest of its last pageblock stays held, the other
+	 * 4 MiB go back to the page allocator, dirty), then grown again.
+	 */
+	ASSERT_EQ(0, lc_alloc(self->fd, 8 * SZ_1M, variant->node, "small", &s));
+	m = map_region(self->fd, s, 8 * SZ_1M);
 	ASSERT_NE(MAP_FAILED, m);
 	memset(m, 0xa5, 8 * SZ_1M);
+	fill(m, l0, 3);
 	munmap(m, 8 * SZ_1M);
-	m = map_region(self->fd, s, SZ_2M);
-	ASSERT_NE(MAP_FAILED, m);
-	fill(m, SZ_2M, 3);
-	munmap(m, SZ_2M);
-	ASSERT_EQ(0, lc_free(self->fd, big));
-
 	p = s;
+	ASSERT_EQ(0, lc_resize(self->fd, &p, &l0));
+	ASSERT_EQ(s, p);
+
 	ASSERT_EQ(0, lc_resize(self->fd, &p, &l));
-	EXPECT_EQ(s, p);	/* grew in place */
+	EXPECT_EQ(s, p);	/* grew in place, across its last pageblock */
 	EXPECT_TRUE(iomem_has(s, s + l - 1, "small"));
 	m = map_region(self->fd, s, l);
 	ASSERT_NE(MAP_FAILED, m);
-	EXPECT_EQ(-1, check_fill(m, SZ_2M, 3));
-	EXPECT_EQ(-1, check_zero(m + SZ_2M, l - SZ_2M));
+	EXPECT_EQ(-1, check_fill(m, l0, 3));
+	EXPECT_EQ(-1, check_zero(m + l0, l - l0));
 	munmap(m, l);
 }
 
 TEST_F(lc, grow_by_moving)
 {
 	struct lazy_cma_region_info info;
-	uint64_t top, s, p, l = 4 * SZ_1M;
+	uint64_t top, s, p, l = 8 * SZ_1M;
 	char *old, *m;
 
 	if (!node_has_memory(1))
 		SKIP(return, "no node 1");
+	/* each region leaves as much room after it as it holds */
 	ASSERT_EQ(0, lc_alloc(self->fd, SZ_2M, 1, "top", &top));
 	ASSERT_EQ(0, lc_alloc(self->fd, SZ_2M, 1, "mover", &s));
-	ASSERT_EQ(top, s + SZ_2M);
+	ASSERT_EQ(top, s + 2 * SZ_2M) TH_LOG("layout: top 0x%" PRIx64 " mover 0x%" PRIx64,
+					     top, s);
 	old = map_region(self->fd, s, SZ_2M);
 	ASSERT_NE(MAP_FAILED, old);
 	fill(old, SZ_2M, 5);
@@ -847,7 +848,7 @@ TEST_F(lc, grow_by_moving)
 	p = s;
 	ASSERT_EQ(0, lc_resize(self->fd, &p, &l));
 	ASSERT_NE(s, p);	/* "top" is in the way: it moved */
-	EXPECT_EQ(4 * SZ_1M, l);
+	EXPECT_EQ(8 * SZ_1M, l);
 	EXPECT_EQ(1, phys_node(p));
 	EXPECT_EQ(-ENOENT, lc_find(self->fd, s, &info));
 	ASSERT_EQ(0, lc_find(self->fd, p, &info));
@@ -1020,7 +1021,8 @@ TEST_F_TIMEOUT(lc, busy_region_answers_ebusy, 180)
 		SKIP(return, "no node 1");
 	ASSERT_EQ(0, lc_alloc(self->fd, SZ_2M, 1, "top", &top));
 	ASSERT_EQ(0, lc_alloc(self->fd, SZ_2M, 1, "mover", &sp.phys));
-	ASSERT_EQ(top, sp.phys + SZ_2M);
+	/* with the room each region leaves after it */
+	ASSERT_EQ(top, sp.phys + 2 * SZ_2M);
 	ASSERT_EQ(0, pthread_create(&t, NULL, busy_spinner, &sp));
 	while (!sp.ready)
 		usleep(1000);

@@ -1,0 +1,209 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * lazy_cma pool: requests smaller than a pageblock share pageblocks.
+ *
+ * Taking a whole pageblock for a 4 KiB heap buffer would spoil it for huge
+ * pages, hugetlb, offlining and any later large request: 512 such buffers
+ * would pin 1 GiB of pageblocks.  Small requests are instead carved, first
+ * fit, out of per-node chunks of one pageblock each, as the page allocator
+ * itself keeps unmovable allocations together.  A chunk is a range of the
+ * allocator (lazy_cma_chunk_alloc(): from the buddy allocator's free lists
+ * when it has a free pageblock on the node, else by the window search), so
+ * it is claimed, and its memory block cannot go offline while it lives.
+ *
+ * A chunk goes back to the page allocator when its last piece is freed,
+ * except for one empty chunk per node kept for the next small request, so
+ * that a loop of small allocations and frees does not take and free a
+ * pageblock every time.  That spare is given back when its memory block is
+ * about to go offline (lazy_cma_pool_offline()) and at module unload.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/bitmap.h>
+#include <linux/list.h>
+#include <linux/mm.h>
+#include <linux/mutex.h>
+#include <linux/nodemask.h>
+#include <linux/slab.h>
+
+#include "lazy_cma.h"
+
+struct lazy_cma_chunk {
+	struct list_head node;
+	struct lazy_cma_range range;	/* the pageblock, no iomem entry */
+	unsigned long used;		/* pages handed out */
+	unsigned long map[];		/* a bit per page, set: handed out */
+};
+
+struct lazy_cma_pool {
+	struct mutex lock;		/* protects chunks and their maps */
+	struct list_head chunks;
+};
+
+static struct lazy_cma_pool *lazy_cma_pools;
+
+int lazy_cma_pool_init(void)
+{
+	int nid;
+
+	lazy_cma_pools = kcalloc(nr_node_ids, sizeof(*lazy_cma_pools), GFP_KERNEL);
+	if (!lazy_cma_pools)
+		return -ENOMEM;
+	for (nid = 0; nid < nr_node_ids; nid++) {
+		mutex_init(&lazy_cma_pools[nid].lock);
+		INIT_LIST_HEAD(&lazy_cma_pools[nid].chunks);
+	}
+	return 0;
+}
+
+/* every piece is freed by now: only spares are left */
+void lazy_cma_pool_exit(void)
+{
+	struct lazy_cma_chunk *chunk, *next;
+	int nid;
+
+	for (nid = 0; nid < nr_node_ids; nid++) {
+		list_for_each_entry_safe(chunk, next, &lazy_cma_pools[nid].chunks, node) {
+			WARN_ON(chunk->used);
+			list_del(&chunk->node);
+			lazy_cma_chunk_free(&chunk->range);
+			kfree(chunk);
+		}
+		mutex_destroy(&lazy_cma_pools[nid].lock);
+	}
+	kfree(lazy_cma_pools);
+}
+
+/* take @nr_pages of @chunk, first fit; false if they do not fit */
+static bool lazy_cma_chunk_take(struct lazy_cma_chunk *chunk,
+				struct lazy_cma_range *range,
+				unsigned long nr_pages)
+{
+	unsigned long pos;
+
+	pos = bitmap_find_next_zero_area(chunk->map, pageblock_nr_pages, 0,
+					 nr_pages, 0);
+	if (pos >= pageblock_nr_pages)
+		return false;
+	bitmap_set(chunk->map, pos, nr_pages);
+	chunk->used += nr_pages;
+	range->pfn = chunk->range.pfn + pos;
+	range->nr_pages = nr_pages;
+	range->held = nr_pages;
+	range->nid = chunk->range.nid;
+	range->chunk = chunk;
+	return true;
+}
+
+/**
+ * lazy_cma_pool_alloc() - take @nr_pages contiguous pages in a shared chunk
+ * @range: filled in on success (pfn, nr_pages, held, nid, chunk); the
+ *	   pages are not cleared and have no iomem entry yet
+ * @nid: node
+ * @nr_pages: fewer than a pageblock
+ *
+ * Return: 0; -ENOMEM if no chunk has room and no new one could be had;
+ * -EINTR on a fatal signal.
+ */
+int lazy_cma_pool_alloc(struct lazy_cma_range *range, int nid,
+			unsigned long nr_pages)
+{
+	struct lazy_cma_pool *pool = &lazy_cma_pools[nid];
+	struct lazy_cma_chunk *chunk;
+	int ret;
+
+	mutex_lock(&pool->lock);
+	list_for_each_entry(chunk, &pool->chunks, node) {
+		if (lazy_cma_chunk_take(chunk, range, nr_pages)) {
+			mutex_unlock(&pool->lock);
+			return 0;
+		}
+	}
+	mutex_unlock(&pool->lock);
+
+	/* no room: a new chunk, taken without the lock (it may migrate) */
+	chunk = kzalloc(struct_size(chunk, map, BITS_TO_LONGS(pageblock_nr_pages)),
+			GFP_KERNEL);
+	if (!chunk)
+		return -ENOMEM;
+	ret = lazy_cma_chunk_alloc(&chunk->range, nid);
+	if (ret) {
+		kfree(chunk);
+		return ret;
+	}
+	mutex_lock(&pool->lock);
+	/* newest first: the next small requests fill it */
+	list_add(&chunk->node, &pool->chunks);
+	WARN_ON(!lazy_cma_chunk_take(chunk, range, nr_pages));
+	mutex_unlock(&pool->lock);
+	return 0;
+}
+
+/* does @pool hold an empty chunk other than @chunk? */
+static bool lazy_cma_pool_has_spare(struct lazy_cma_pool *pool,
+				    struct lazy_cma_chunk *chunk)
+{
+	struct lazy_cma_chunk *c;
+
+	list_for_each_entry(c, &pool->chunks, node)
+		if (c != chunk && !c->used)
+			return true;
+	return false;
+}
+
+/**
+ * lazy_cma_pool_shrink() - give back the pages of a pool range past @nr_pages
+ * @range: a range from lazy_cma_pool_alloc(); its nr_pages becomes @nr_pages
+ * @nr_pages: fewer than now; 0 frees the range
+ */
+void lazy_cma_pool_shrink(struct lazy_cma_range *range, unsigned long nr_pages)
+{
+	struct lazy_cma_chunk *chunk = range->chunk;
+	struct lazy_cma_pool *pool = &lazy_cma_pools[chunk->range.nid];
+	unsigned long pos = range->pfn - chunk->range.pfn;
+	bool drop = false;
+
+	mutex_lock(&pool->lock);
+	bitmap_clear(chunk->map, pos + nr_pages, range->held - nr_pages);
+	chunk->used -= range->held - nr_pages;
+	range->held = nr_pages;
+	range->nr_pages = nr_pages;
+	if (!chunk->used && lazy_cma_pool_has_spare(pool, chunk)) {
+		list_del(&chunk->node);
+		drop = true;
+	}
+	mutex_unlock(&pool->lock);
+	if (drop) {
+		lazy_cma_chunk_free(&chunk->range);
+		kfree(chunk);
+	}
+}
+
+/**
+ * lazy_cma_pool_offline() - give back empty chunks in [pfn, pfn + nr_pages)
+ * @pfn: first page frame of a memory block about to go offline
+ * @nr_pages: its length
+ *
+ * Called from the memory notifier before it looks at the claims.
+ */
+void lazy_cma_pool_offline(unsigned long pfn, unsigned long nr_pages)
+{
+	struct lazy_cma_chunk *chunk, *next;
+	LIST_HEAD(drop);
+	int nid;
+
+	for (nid = 0; nid < nr_node_ids; nid++) {
+		struct lazy_cma_pool *pool = &lazy_cma_pools[nid];
+
+		mutex_lock(&pool->lock);
+		list_for_each_entry_safe(chunk, next, &pool->chunks, node)
+			if (!chunk->used && chunk->range.pfn < pfn + nr_pages &&
+			    pfn < chunk->range.pfn + chunk->range.held)
+				list_move(&chunk->node, &drop);
+		mutex_unlock(&pool->lock);
+	}
+	list_for_each_entry_safe(chunk, next, &drop, node) {
+		lazy_cma_chunk_free(&chunk->range);
+		kfree(chunk);
+	}
+}
