@@ -3,9 +3,14 @@
  * lazy_cma allocator: find a window of one node's memory that
  * alloc_contig_range() can empty, take it, name it in /proc/iomem and zero it.
  *
- * Zones are tried in the order ZONE_MOVABLE, ZONE_NORMAL, ZONE_DMA32 (never
- * ZONE_DMA); within a zone, windows whose start is a multiple of the pageblock
- * size are tried from the top of the zone down.  A cheap scan of the page
+ * A range of its own holds whole pageblocks from a pageblock boundary on.  A
+ * heap buffer of up to MAX_ORDER_NR_PAGES comes from the buddy allocator's
+ * free lists when they have it; one smaller than a pageblock is a piece of
+ * a shared chunk (lazy_cma_pool.c).  Otherwise the zones are tried in the
+ * order ZONE_MOVABLE, ZONE_NORMAL, ZONE_DMA32 (never ZONE_DMA); within a
+ * zone, windows whose start is a multiple of the pageblock size are tried
+ * from the top of the zone down, for a region first windows twice as long,
+ * so that it finds room to grow after it.  A cheap scan of the page
  * descriptors rules out windows that cannot succeed (holes, offline or
  * reserved memory, slab, page tables, pages pinned for DMA) before
  * alloc_contig_range() migrates anything.  No lock is held here: requests on
