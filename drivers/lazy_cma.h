@@ -90,7 +90,6 @@ void lazy_cma_pool_exit(void);
 int lazy_cma_pool_alloc(struct lazy_cma_range *range, int nid,
 			unsigned long nr_pages);
 void lazy_cma_pool_shrink(struct lazy_cma_range *range, unsigned long nr_pages);
-void lazy_cma_pool_offline(unsigned long pfn, unsigned long nr_pages);
 
 static inline phys_addr_t lazy_cma_range_phys(const struct lazy_cma_range *range)
 {

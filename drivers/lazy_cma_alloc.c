@@ -179,10 +179,6 @@ static int lazy_cma_memory_notify(struct notifier_block *nb,
 	int ret = NOTIFY_OK;
 	bool failed;
 
-	/* an empty chunk kept for later is no reason to refuse */
-	if (action == MEM_GOING_OFFLINE)
-		lazy_cma_pool_offline(mn->start_pfn, mn->nr_pages);
-
 	spin_lock(&lazy_cma_claims_lock);
 	switch (action) {
 	case MEM_GOING_OFFLINE:

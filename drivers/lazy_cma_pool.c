@@ -11,11 +11,9 @@
  * when it has a free pageblock on the node, else by the window search), so
  * it is claimed, and its memory block cannot go offline while it lives.
  *
- * A chunk goes back to the page allocator when its last piece is freed,
- * except for one empty chunk per node kept for the next small request, so
- * that a loop of small allocations and frees does not take and free a
- * pageblock every time.  That spare is given back when its memory block is
- * about to go offline (lazy_cma_pool_offline()) and at module unload.
+ * A chunk goes back to the page allocator as soon as its last piece is
+ * freed: closing every buffer gives all the memory back, and an empty chunk
+ * never stands in the way of offlining.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -56,19 +54,13 @@ int lazy_cma_pool_init(void)
 	return 0;
 }
 
-/* every piece is freed by now: only spares are left */
+/* every piece is freed by now, and with it every chunk */
 void lazy_cma_pool_exit(void)
 {
-	struct lazy_cma_chunk *chunk, *next;
 	int nid;
 
 	for (nid = 0; nid < nr_node_ids; nid++) {
-		list_for_each_entry_safe(chunk, next, &lazy_cma_pools[nid].chunks, node) {
-			WARN_ON(chunk->used);
-			list_del(&chunk->node);
-			lazy_cma_chunk_free(&chunk->range);
-			kfree(chunk);
-		}
+		WARN_ON(!list_empty(&lazy_cma_pools[nid].chunks));
 		mutex_destroy(&lazy_cma_pools[nid].lock);
 	}
 	kfree(lazy_cma_pools);
@@ -139,18 +131,6 @@ int lazy_cma_pool_alloc(struct lazy_cma_range *range, int nid,
 	return 0;
 }
 
-/* does @pool hold an empty chunk other than @chunk? */
-static bool lazy_cma_pool_has_spare(struct lazy_cma_pool *pool,
-				    struct lazy_cma_chunk *chunk)
-{
-	struct lazy_cma_chunk *c;
-
-	list_for_each_entry(c, &pool->chunks, node)
-		if (c != chunk && !c->used)
-			return true;
-	return false;
-}
-
 /**
  * lazy_cma_pool_shrink() - give back the pages of a pool range past @nr_pages
  * @range: a range from lazy_cma_pool_alloc(); its nr_pages becomes @nr_pages
@@ -168,41 +148,12 @@ void lazy_cma_pool_shrink(struct lazy_cma_range *range, unsigned long nr_pages)
 	chunk->used -= range->held - nr_pages;
 	range->held = nr_pages;
 	range->nr_pages = nr_pages;
-	if (!chunk->used && lazy_cma_pool_has_spare(pool, chunk)) {
+	if (!chunk->used) {
 		list_del(&chunk->node);
 		drop = true;
 	}
 	mutex_unlock(&pool->lock);
 	if (drop) {
-		lazy_cma_chunk_free(&chunk->range);
-		kfree(chunk);
-	}
-}
-
-/**
- * lazy_cma_pool_offline() - give back empty chunks in [pfn, pfn + nr_pages)
- * @pfn: first page frame of a memory block about to go offline
- * @nr_pages: its length
- *
- * Called from the memory notifier before it looks at the claims.
- */
-void lazy_cma_pool_offline(unsigned long pfn, unsigned long nr_pages)
-{
-	struct lazy_cma_chunk *chunk, *next;
-	LIST_HEAD(drop);
-	int nid;
-
-	for (nid = 0; nid < nr_node_ids; nid++) {
-		struct lazy_cma_pool *pool = &lazy_cma_pools[nid];
-
-		mutex_lock(&pool->lock);
-		list_for_each_entry_safe(chunk, next, &pool->chunks, node)
-			if (!chunk->used && chunk->range.pfn < pfn + nr_pages &&
-			    pfn < chunk->range.pfn + chunk->range.held)
-				list_move(&chunk->node, &drop);
-		mutex_unlock(&pool->lock);
-	}
-	list_for_each_entry_safe(chunk, next, &drop, node) {
 		lazy_cma_chunk_free(&chunk->range);
 		kfree(chunk);
 	}
