@@ -688,10 +688,10 @@ static int lazy_cma_zone_alloc(struct lazy_cma_range *range, struct zone *zone,
 }
 
 /*
- * A range that may grow is placed with as much room after it as it holds,
- * if a window that large can be found (up to LAZY_CMA_ROOM_MAX_PAGES of
- * room, 512 MiB): a RESIZE to twice its length then stays in place on a
- * node that is not full.  The room is only looked at, not held.
+ * A range that may grow, of up to LAZY_CMA_ROOM_MAX_PAGES (512 MiB), is
+ * placed with as much room after it as it holds, if the zone has a window
+ * that large: a RESIZE to twice its length then stays in place on a node
+ * that is not full.  The room is only looked at, not held.
  */
 #define LAZY_CMA_ROOM_MAX_PAGES	(512UL << (20 - PAGE_SHIFT))
 
@@ -700,22 +700,18 @@ static int lazy_cma_search(struct lazy_cma_range *range, int nid,
 			   struct lazy_cma_want *w, unsigned int flags)
 {
 	pg_data_t *pgdat = NODE_DATA(nid);
+	bool room = (flags & LAZY_CMA_RANGE_ROOM) && !w->naive &&
+		    w->held <= LAZY_CMA_ROOM_MAX_PAGES;
 	int pass, i, ret;
 
-	for (pass = 0; pass < 2; pass++) {
-		if (pass == 0) {
-			if (!(flags & LAZY_CMA_RANGE_ROOM) || w->naive ||
-			    w->held > LAZY_CMA_ROOM_MAX_PAGES)
-				continue;
-			w->want = 2 * w->held;
-		} else {
-			w->want = w->held;
-		}
-		for (i = 0; i < ARRAY_SIZE(lazy_cma_zone_order); i++) {
-			struct zone *zone = &pgdat->node_zones[lazy_cma_zone_order[i]];
+	for (i = 0; i < ARRAY_SIZE(lazy_cma_zone_order); i++) {
+		struct zone *zone = &pgdat->node_zones[lazy_cma_zone_order[i]];
 
-			if (!populated_zone(zone))
-				continue;
+		if (!populated_zone(zone))
+			continue;
+		/* with room, then without, before the next zone */
+		for (pass = room ? 0 : 1; pass < 2; pass++) {
+			w->want = pass ? w->held : 2 * w->held;
 			ret = lazy_cma_zone_alloc(range, zone, w);
 			if (ret != -ENOMEM)
 				return ret;
@@ -724,19 +720,31 @@ static int lazy_cma_search(struct lazy_cma_range *range, int nid,
 	return -ENOMEM;
 }
 
+/* does @zone still have its high watermark plus reserve_mb free? */
+static bool lazy_cma_zone_above_margin(struct zone *zone)
+{
+	unsigned long keep = (unsigned long)READ_ONCE(lazy_cma_reserve_mb) <<
+			     (20 - PAGE_SHIFT);
+
+	return zone_page_state(zone, NR_FREE_PAGES) >= high_wmark_pages(zone) + keep;
+}
+
 /*
  * @held pages (whole pageblocks, at most MAX_ORDER_NR_PAGES) straight from
  * the buddy allocator's free lists of @nid, if it has them: no reclaim, no
- * compaction, no migration.  Never from ZONE_DMA (as the search).
+ * compaction, no migration, not even kswapd woken.  A non-movable
+ * allocation comes from ZONE_NORMAL or ZONE_DMA32; never ZONE_DMA (as the
+ * search), and the zone must keep its high watermark plus the margin.
  */
 static int lazy_cma_buddy_take(struct lazy_cma_range *range, int nid,
 			       unsigned long held)
 {
-	gfp_t gfp = (GFP_KERNEL | __GFP_THISNODE | __GFP_NOWARN) &
-		    ~__GFP_DIRECT_RECLAIM;
+	gfp_t gfp = (GFP_KERNEL | __GFP_THISNODE | __GFP_NOWARN) & ~__GFP_RECLAIM;
 	unsigned int order = get_order(held << PAGE_SHIFT);
 	unsigned long pfn, i, bad;
 	struct page *page;
+	struct zone *zone;
+	bool refuse;
 
 	page = alloc_pages_node(nid, gfp, order);
 	if (!page)
@@ -749,8 +757,12 @@ static int lazy_cma_buddy_take(struct lazy_cma_range *range, int nid,
 	 * A window another request claimed may hold free pages: they are not
 	 * ours to keep (that request would fail, and claims never overlap).
 	 */
-	if (zone_idx(page_zone(page)) == ZONE_DMA ||
-	    !lazy_cma_try_claim(&range->claim, pfn, held, &bad)) {
+	zone = page_zone(page);
+	refuse = !lazy_cma_zone_above_margin(zone);
+#ifdef CONFIG_ZONE_DMA
+	refuse = refuse || zone_idx(zone) == ZONE_DMA;
+#endif
+	if (refuse || !lazy_cma_try_claim(&range->claim, pfn, held, &bad)) {
 		lazy_cma_free_pages(pfn, held);
 		return -EBUSY;
 	}
@@ -801,6 +813,9 @@ static int lazy_cma_node_alloc(struct lazy_cma_range *range, int nid,
 	};
 	int ret;
 
+	/* ALIGN() must not wrap (32-bit) */
+	if (nr > ULONG_MAX - pageblock_nr_pages)
+		return -ENOMEM;
 	if (nr >= pageblock_nr_pages || (flags & LAZY_CMA_RANGE_ROOM))
 		return lazy_cma_node_take(range, nid, &w, flags);
 
@@ -955,7 +970,7 @@ int lazy_cma_range_grow(struct lazy_cma_range *range, unsigned long nr_pages)
 	unsigned long end, bad;
 	int ret;
 
-	if (range->chunk)
+	if (range->chunk || nr_pages > ULONG_MAX - pageblock_nr_pages)
 		return -EBUSY;
 	if (held > range->held) {
 		if (check_add_overflow(start, more, &end))
@@ -1008,9 +1023,12 @@ out_unclaim:
 
 /**
  * lazy_cma_range_release_tail() - give back what lies past @range's length
- * @range: a live range whose nr_pages has already been lowered
+ * @range: a live range: its nr_pages was lowered, or a grow that was not
+ *	   published is undone (nr_pages is the old length)
  *
- * A range of its own keeps the rest of its last pageblock.
+ * The iomem entry is cut to nr_pages; a range of its own gives back what
+ * lies past ALIGN(nr_pages, pageblock_nr_pages), and keeps the rest of its
+ * last pageblock.
  */
 void lazy_cma_range_release_tail(struct lazy_cma_range *range)
 {

@@ -73,8 +73,9 @@ static bool lazy_cma_chunk_take(struct lazy_cma_chunk *chunk,
 {
 	unsigned long pos;
 
+	/* naturally aligned, as the page allocator would give them */
 	pos = bitmap_find_next_zero_area(chunk->map, pageblock_nr_pages, 0,
-					 nr_pages, 0);
+					 nr_pages, (1UL << get_order(nr_pages << PAGE_SHIFT)) - 1);
 	if (pos >= pageblock_nr_pages)
 		return false;
 	bitmap_set(chunk->map, pos, nr_pages);
@@ -123,10 +124,11 @@ int lazy_cma_pool_alloc(struct lazy_cma_range *range, int nid,
 		kfree(chunk);
 		return ret;
 	}
+	/* a new chunk has room for any piece smaller than itself */
+	lazy_cma_chunk_take(chunk, range, nr_pages);
 	mutex_lock(&pool->lock);
 	/* newest first: the next small requests fill it */
 	list_add(&chunk->node, &pool->chunks);
-	WARN_ON(!lazy_cma_chunk_take(chunk, range, nr_pages));
 	mutex_unlock(&pool->lock);
 	return 0;
 }

@@ -126,6 +126,21 @@ TEST_F(alloc, resize_efault_in_place)
 	EXPECT_EQ(0, lc_free(self->fd, phys));
 }
 
+/* pages of [phys + from, phys + len) whose first word is not zero; -1: no map */
+static long nonzero_pages(int fd, uint64_t phys, uint64_t from, uint64_t len)
+{
+	uint64_t *m = mmap(NULL, len, PROT_READ, MAP_SHARED, fd, phys);
+	uint64_t w;
+	long nz = 0;
+
+	if (m == MAP_FAILED)
+		return -1;
+	for (w = from / 8; w < len / 8; w += 512)
+		nz += m[w] != 0;
+	munmap(m, len);
+	return nz;
+}
+
 /*
  * Issue 11's goal: on an idle node, at least 90 % of RESIZEs to twice the
  * length stay in place, for regions of 2 MiB to 256 MiB, whole pageblocks
@@ -153,6 +168,7 @@ TEST_F_TIMEOUT(alloc, grow_twice_in_place, 600)
 		ASSERT_EQ(0, lc_resize(self->fd, &p, &len));
 		fill(self->fd, p, from * SZ_1M, from, true, &bad);
 		EXPECT_EQ(0, bad);
+		EXPECT_EQ(0, nonzero_pages(self->fd, p, from * SZ_1M, len));
 		if (i < n)
 			in_place += p == phys;
 		else

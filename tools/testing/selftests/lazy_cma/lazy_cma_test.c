@@ -796,11 +796,12 @@ TEST_F(lc, resize_einval_enomem_keeps_region)
 
 /*
  * On an otherwise empty hot-plugged node allocation is deterministic:
- * top-down, so a second region lands right below the first.
+ * top-down with room, so a second region of 2 MiB lands 4 MiB below the
+ * first.
  */
 TEST_F(node, grow_in_place)
 {
-	uint64_t s, p, l = 6 * SZ_1M + SZ_4K, l0 = 2 * SZ_1M + SZ_4K;
+	uint64_t s, p, l0 = 2 * SZ_1M + SZ_4K, l1 = 4 * SZ_1M, l = 6 * SZ_1M + SZ_4K;
 	char *m;
 
 	/*
@@ -818,10 +819,21 @@ TEST_F(node, grow_in_place)
 	ASSERT_EQ(0, lc_resize(self->fd, &p, &l0));
 	ASSERT_EQ(s, p);
 
+	/* within its last pageblock: always in place, and cleared */
+	ASSERT_EQ(0, lc_resize(self->fd, &p, &l1));
+	EXPECT_EQ(s, p);
+	EXPECT_TRUE(iomem_has(s, s + l1 - 1, "small"));
+	m = map_region(self->fd, p, l1);
+	ASSERT_NE(MAP_FAILED, m);
+	EXPECT_EQ(-1, check_fill(m, l0, 3));
+	EXPECT_EQ(-1, check_zero(m + l0, l1 - l0));
+	munmap(m, l1);
+
+	/* past it: in place unless the kernel took what the shrink gave back */
 	ASSERT_EQ(0, lc_resize(self->fd, &p, &l));
-	EXPECT_EQ(s, p);	/* grew in place, across its last pageblock */
-	EXPECT_TRUE(iomem_has(s, s + l - 1, "small"));
-	m = map_region(self->fd, s, l);
+	TH_LOG("grown past its last pageblock %s", p == s ? "in place" : "by moving");
+	EXPECT_TRUE(iomem_has(p, p + l - 1, "small"));
+	m = map_region(self->fd, p, l);
 	ASSERT_NE(MAP_FAILED, m);
 	EXPECT_EQ(-1, check_fill(m, l0, 3));
 	EXPECT_EQ(-1, check_zero(m + l0, l - l0));
