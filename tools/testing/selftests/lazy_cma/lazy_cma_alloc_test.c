@@ -3,8 +3,11 @@
  * Allocator promises that need a setup of their own: a RESIZE whose answer
  * cannot be written back changes nothing, whichever way it would have gone
  * (moved, grown in place, shrunk); the CPUs that clear a large range are
- * ones the caller may run on.
+ * ones the caller may run on; the safety margin (reserve_mb) holds for
+ * requests that race for the last free memory of a node, and in the zone a
+ * window is taken from (free pages of another zone do not pay for it).
  */
+#include <dirent.h>
 #include <pthread.h>
 #include <sched.h>
 #include <sys/mman.h>
@@ -411,6 +414,132 @@ TEST_F_TIMEOUT(margin, racing_threads, 300)
 	EXPECT_LE(zone_keep(&z, reserve_mb), z.free);
 	EXPECT_EQ(1, taken);
 	EXPECT_EQ(RACERS - 1, refused);
+}
+
+/* write @state to memory block @block's state, retrying while it is busy */
+static int block_set(int block, const char *state)
+{
+	char path[128];
+	int i, ret = 0;
+
+	snprintf(path, sizeof(path), MEMDIR "/memory%d/state", block);
+	for (i = 0; i < 50; i++) {
+		ret = write_str(path, state);
+		if (!ret)
+			return 0;
+		usleep(100 * 1000);
+	}
+	return ret;
+}
+
+/* the lowest memory block of node 1, -1 if none */
+static int node1_lowest_block(void)
+{
+	DIR *d = opendir("/sys/devices/system/node/node1");
+	struct dirent *e;
+	int lowest = -1;
+
+	if (!d)
+		return -1;
+	while ((e = readdir(d))) {
+		if (strncmp(e->d_name, "memory", 6) || e->d_name[6] < '0' || e->d_name[6] > '9')
+			continue;
+		if (lowest < 0 || atoi(e->d_name + 6) < lowest)
+			lowest = atoi(e->d_name + 6);
+	}
+	closedir(d);
+	return lowest;
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+#define ZONE_REQ	(64 * SZ_1M)
+#define MAX_FILL	512
+
+/*
+ * Free pages of ZONE_MOVABLE may not pay for a window in ZONE_NORMAL.
+ *
+ * Node 1's lowest memory block is onlined to ZONE_NORMAL (online_kernel),
+ * the rest of node 1 stays ZONE_MOVABLE.  With reserve_mb 0 node 1 is
+ * filled with regions of 32 MiB, then of 2 MiB; those in ZONE_NORMAL are
+ * given back, and every other one of 32 MiB in ZONE_MOVABLE: ZONE_MOVABLE
+ * keeps hundreds of MiB free but no window of 64 MiB, ZONE_NORMAL is empty.
+ * reserve_mb is set so that ZONE_NORMAL has room for 32 MiB above its high
+ * watermark, protection and reserve_mb, while the node as a whole has room
+ * for many times 64 MiB.  A request for 64 MiB on node 1 must fail with
+ * ENOMEM and leave ZONE_NORMAL its margin.
+ */
+TEST_F_TIMEOUT(margin, per_zone, 300)
+{
+	unsigned long long bs = 0;
+	uint64_t normal_lo, normal_hi, big[MAX_FILL], small[MAX_FILL], phys;
+	int block = node1_lowest_block(), nbig = 0, nsmall = 0, i, ret;
+	struct zone_stat n, m;
+	long reserve_mb, v;
+	char buf[64];
+	FILE *f;
+
+	ASSERT_LE(0, block);
+	f = fopen(MEMDIR "/block_size_bytes", "r");
+	ASSERT_NE(NULL, f);
+	if (fgets(buf, sizeof(buf), f))
+		bs = strtoull(buf, NULL, 16);
+	fclose(f);
+	ASSERT_NE(0, bs);
+	normal_lo = block * bs;
+	normal_hi = normal_lo + bs;
+
+	ASSERT_EQ(0, block_set(block, "offline"));
+	ASSERT_EQ(0, block_set(block, "online_kernel"));
+	ASSERT_EQ(0, zone_stat(1, "Normal", &n));
+	ASSERT_EQ(normal_lo / SZ_4K, (uint64_t)n.start);
+
+	ASSERT_EQ(0, set_reserve_mb(0));
+	while (nbig < MAX_FILL && !lc_alloc(self->fd, ZONE_REQ / 2, 1, "zone", &big[nbig]))
+		nbig++;
+	while (nsmall < MAX_FILL && !lc_alloc(self->fd, SZ_2M, 1, "zone", &small[nsmall]))
+		nsmall++;
+	for (i = 0; i < nsmall; i++)
+		if (small[i] >= normal_lo && small[i] < normal_hi) {
+			EXPECT_EQ(0, lc_free(self->fd, small[i]));
+		}
+	qsort(big, nbig, sizeof(big[0]), cmp_u64);
+	for (i = 0, v = 0; i < nbig; i++) {
+		bool normal = big[i] >= normal_lo && big[i] < normal_hi;
+
+		if (normal || v++ % 2) {
+			EXPECT_EQ(0, lc_free(self->fd, big[i]));
+		}
+	}
+
+	ASSERT_EQ(0, zone_stat(1, "Normal", &n));
+	ASSERT_EQ(0, zone_stat(1, "Movable", &m));
+	reserve_mb = (n.free - n.high - n.protection) / PAGES_PER_MB - ZONE_REQ / 2 / SZ_1M;
+	TH_LOG("%d + %d regions; Normal %ld free (high %ld, protection %ld), Movable %ld free (high %ld); reserve_mb %ld",
+	       nbig, nsmall, n.free, n.high, n.protection, m.free, m.high, reserve_mb);
+	ASSERT_LT(0, reserve_mb);
+	/* the node as a whole has room: a node-wide check lets the request by */
+	ASSERT_LT(zone_keep(&n, reserve_mb) + m.high + 4 * (long)(ZONE_REQ / SZ_4K),
+		  n.free + m.free);
+	ASSERT_EQ(0, set_reserve_mb(reserve_mb));
+
+	ret = lc_alloc(self->fd, ZONE_REQ, 1, "zone", &phys);
+	ASSERT_EQ(0, zone_stat(1, "Normal", &n));
+	TH_LOG("64 MiB on node 1: %s at %#llx; Normal now %ld free, must keep %ld",
+	       ret ? strerror(-ret) : "taken", (unsigned long long)phys, n.free,
+	       zone_keep(&n, reserve_mb));
+	EXPECT_LE(zone_keep(&n, reserve_mb), n.free);
+	EXPECT_EQ(-ENOMEM, ret);
+
+	/* node 1 as the other tests know it: all ZONE_MOVABLE */
+	lc_free_all(self->fd);
+	EXPECT_EQ(0, block_set(block, "offline"));
+	EXPECT_EQ(0, block_set(block, "online_movable"));
 }
 
 TEST_HARNESS_MAIN
