@@ -469,18 +469,19 @@ static int cmp_u64(const void *a, const void *b)
  * filled with regions of 32 MiB, then of 2 MiB; those in ZONE_NORMAL are
  * given back, and every other one of 32 MiB in ZONE_MOVABLE: ZONE_MOVABLE
  * keeps hundreds of MiB free but no window of 64 MiB, ZONE_NORMAL is empty.
- * reserve_mb is set so that ZONE_NORMAL has room for 32 MiB above its high
- * watermark, protection and reserve_mb, while the node as a whole has room
- * for many times 64 MiB.  A request for 64 MiB on node 1 must fail with
- * ENOMEM and leave ZONE_NORMAL its margin.
+ * reserve_mb is set so that ZONE_NORMAL has room for less than 64 MiB above
+ * its high watermark, protection and reserve_mb (but for more without the
+ * protection), while the node as a whole has room for many times 64 MiB.
+ * A request for 64 MiB on node 1 must fail with ENOMEM and leave ZONE_NORMAL
+ * its margin.
  */
 TEST_F_TIMEOUT(margin, per_zone, 300)
 {
 	unsigned long long bs = 0;
 	uint64_t normal_lo, normal_hi, big[MAX_FILL], small[MAX_FILL], phys;
 	int block = node1_lowest_block(), nbig = 0, nsmall = 0, i, ret;
+	long reserve_mb, room_mb, v;
 	struct zone_stat n, m;
-	long reserve_mb, v;
 	char buf[64];
 	FILE *f;
 
@@ -519,9 +520,15 @@ TEST_F_TIMEOUT(margin, per_zone, 300)
 
 	ASSERT_EQ(0, zone_stat(1, "Normal", &n));
 	ASSERT_EQ(0, zone_stat(1, "Movable", &m));
-	reserve_mb = (n.free - n.high - n.protection) / PAGES_PER_MB - ZONE_REQ / 2 / SZ_1M;
-	TH_LOG("%d + %d regions; Normal %ld free (high %ld, protection %ld), Movable %ld free (high %ld); reserve_mb %ld",
-	       nbig, nsmall, n.free, n.high, n.protection, m.free, m.high, reserve_mb);
+	/*
+	 * Room in ZONE_NORMAL: 8 MiB and half its protection short of the
+	 * request.  Ignoring the protection (lowmem_reserve) would make it
+	 * fit, as soon as that is above 16 MiB (ZONE_MOVABLE of 1 GiB: 28).
+	 */
+	room_mb = ZONE_REQ / SZ_1M - n.protection / PAGES_PER_MB / 2 - 8;
+	reserve_mb = (n.free - n.high - n.protection) / PAGES_PER_MB - room_mb;
+	TH_LOG("%d + %d regions; Normal %ld free (high %ld, protection %ld), Movable %ld free (high %ld); reserve_mb %ld: room for %ld MiB in Normal",
+	       nbig, nsmall, n.free, n.high, n.protection, m.free, m.high, reserve_mb, room_mb);
 	ASSERT_LT(0, reserve_mb);
 	/* the node as a whole has room: a node-wide check lets the request by */
 	ASSERT_LT(zone_keep(&n, reserve_mb) + m.high + 4 * (long)(ZONE_REQ / SZ_4K),
