@@ -208,6 +208,10 @@ static struct notifier_block lazy_cma_memory_nb = {
 	.notifier_call = lazy_cma_memory_notify,
 };
 
+/* pages granted to requests not done yet, per node and zone (see below) */
+static unsigned long *lazy_cma_inflight;
+static DEFINE_SPINLOCK(lazy_cma_inflight_lock);
+
 /* per-CPU, not concurrency managed: clearing runs on the CPUs it is given */
 static struct workqueue_struct *lazy_cma_clear_wq;
 
@@ -215,9 +219,13 @@ int lazy_cma_alloc_init(void)
 {
 	int ret;
 
+	lazy_cma_inflight = kcalloc(array_size(nr_node_ids, MAX_NR_ZONES),
+				    sizeof(*lazy_cma_inflight), GFP_KERNEL);
+	if (!lazy_cma_inflight)
+		return -ENOMEM;
 	ret = lazy_cma_pool_init();
 	if (ret)
-		return ret;
+		goto err_inflight;
 	lazy_cma_clear_wq = alloc_workqueue("lazy_cma_clear",
 					    LAZY_CMA_WQ_PERCPU | WQ_CPU_INTENSIVE, 0);
 	if (!lazy_cma_clear_wq) {
@@ -233,6 +241,8 @@ err_wq:
 	destroy_workqueue(lazy_cma_clear_wq);
 err_pool:
 	lazy_cma_pool_exit();
+err_inflight:
+	kfree(lazy_cma_inflight);
 	return ret;
 }
 
@@ -242,6 +252,7 @@ void lazy_cma_alloc_exit(void)
 	unregister_memory_notifier(&lazy_cma_memory_nb);
 	lazy_cma_pool_exit();
 	destroy_workqueue(lazy_cma_clear_wq);
+	kfree(lazy_cma_inflight);
 }
 
 static const enum zone_type lazy_cma_zone_order[] = {
@@ -271,26 +282,95 @@ int lazy_cma_check_node(int nid)
 }
 
 /*
- * Would taking @nr_pages leave the node with at least its zones' high
- * watermarks plus the reserve_mb safety margin free?
+ * The safety margin holds per zone, and for every request at once.
+ *
+ * A window lies in one zone, and its pages leave that zone for good: free
+ * pages of another zone (ZONE_MOVABLE, typically) cannot stand in for them,
+ * since the allocations that need this zone most (the kernel's own, for
+ * ZONE_NORMAL and ZONE_DMA32) may not use the zones above it.  So a request
+ * may take @nr pages from a zone only if what stays free there is at least
+ * what the page allocator itself keeps for an ordinary allocation, plus
+ * reserve_mb:
+ *  - free pages as the page allocator counts them (every CPU's share, read
+ *    under the lock), less those an ordinary allocation may not use: free
+ *    pages of MIGRATE_CMA pageblocks and the high-atomic reserve;
+ *  - the zone's high watermark;
+ *  - its largest lowmem_reserve: what allocations that could have been
+ *    served by the zones above must leave in this one (the request is such
+ *    an allocation: it tries ZONE_MOVABLE first);
+ *  - reserve_mb.
+ *
+ * alloc_contig_range() takes a window's pages out of the free count only as
+ * it goes (free pages when their pageblocks are isolated, the rest as they
+ * are migrated), which takes seconds for a large window.  Every request
+ * therefore counts as taken, from its check until it is done, in the zone's
+ * in-flight pages; the check and the count are one step under a lock, so N
+ * requests that each fit but not together cannot all pass.  While a request
+ * runs, the pages it has already taken are counted twice (gone from the
+ * free count and still in flight): a concurrent request may be refused that
+ * would have fit, never the other way round.
+ *
+ * reserve_mb is a fixed amount, not a share of the zone, on purpose.  The
+ * watermarks already grow with the zone (watermark_scale_factor: the high
+ * watermark lies 0.2 % of the zone above the minimum by default), and what
+ * reserve_mb is for (room for user space to fork, fault in and grow its
+ * caches without reclaim while the regions are held) does not grow with the
+ * memory of one node: a share large enough to matter on a 512 MiB node would
+ * keep gigabytes idle on a 1 TiB CXL node that were hot-plugged precisely to
+ * be handed out.  An administrator who wants another amount writes
+ * reserve_mb, at any time.
  */
-static bool lazy_cma_node_has_room(int nid, unsigned long nr_pages)
+static unsigned long lazy_cma_zone_keep(struct zone *zone)
 {
-	pg_data_t *pgdat = NODE_DATA(nid);
 	unsigned long keep = (unsigned long)READ_ONCE(lazy_cma_reserve_mb) <<
 			     (20 - PAGE_SHIFT);
-	unsigned long free = 0;
+	long reserve = 0;
 	int i;
 
-	for (i = 0; i < MAX_NR_ZONES; i++) {
-		struct zone *zone = &pgdat->node_zones[i];
+	for (i = 0; i < MAX_NR_ZONES; i++)
+		reserve = max(reserve, zone->lowmem_reserve[i]);
+	return keep + high_wmark_pages(zone) + reserve;
+}
 
-		if (!populated_zone(zone))
-			continue;
-		free += zone_page_state(zone, NR_FREE_PAGES);
-		keep += high_wmark_pages(zone);
-	}
-	return free >= keep && free - keep >= nr_pages;
+/* free pages of @zone that an allocation without ALLOC_CMA/ALLOC_HIGH may use */
+static unsigned long lazy_cma_zone_free(struct zone *zone)
+{
+	unsigned long free = zone_page_state_snapshot(zone, NR_FREE_PAGES);
+	unsigned long unusable = zone_page_state_snapshot(zone, NR_FREE_CMA_PAGES) +
+				 READ_ONCE(zone->nr_reserved_highatomic);
+
+	return free > unusable ? free - unusable : 0;
+}
+
+static unsigned long *lazy_cma_zone_inflight(struct zone *zone)
+{
+	return &lazy_cma_inflight[zone_to_nid(zone) * MAX_NR_ZONES + zone_idx(zone)];
+}
+
+/*
+ * May a request take @nr_pages from @zone, after every request granted and
+ * not done yet?  If so they count as taken until lazy_cma_zone_ungrant().
+ */
+static bool lazy_cma_zone_grant(struct zone *zone, unsigned long nr_pages)
+{
+	unsigned long need = lazy_cma_zone_keep(zone) + nr_pages;
+	bool ok;
+
+	spin_lock(&lazy_cma_inflight_lock);
+	need += *lazy_cma_zone_inflight(zone);
+	ok = lazy_cma_zone_free(zone) >= need;
+	if (ok)
+		*lazy_cma_zone_inflight(zone) += nr_pages;
+	spin_unlock(&lazy_cma_inflight_lock);
+	return ok;
+}
+
+/* the request is done: its pages left the free count, or were not taken */
+static void lazy_cma_zone_ungrant(struct zone *zone, unsigned long nr_pages)
+{
+	spin_lock(&lazy_cma_inflight_lock);
+	*lazy_cma_zone_inflight(zone) -= nr_pages;
+	spin_unlock(&lazy_cma_inflight_lock);
 }
 
 /*
@@ -707,26 +787,20 @@ static int lazy_cma_search(struct lazy_cma_range *range, int nid,
 	for (i = 0; i < ARRAY_SIZE(lazy_cma_zone_order); i++) {
 		struct zone *zone = &pgdat->node_zones[lazy_cma_zone_order[i]];
 
-		if (!populated_zone(zone))
+		if (!populated_zone(zone) || !lazy_cma_zone_grant(zone, w->held))
 			continue;
 		/* with room, then without, before the next zone */
 		for (pass = room ? 0 : 1; pass < 2; pass++) {
 			w->want = pass ? w->held : 2 * w->held;
 			ret = lazy_cma_zone_alloc(range, zone, w);
 			if (ret != -ENOMEM)
-				return ret;
+				break;
 		}
+		lazy_cma_zone_ungrant(zone, w->held);
+		if (ret != -ENOMEM)
+			return ret;
 	}
 	return -ENOMEM;
-}
-
-/* does @zone still have its high watermark plus reserve_mb free? */
-static bool lazy_cma_zone_above_margin(struct zone *zone)
-{
-	unsigned long keep = (unsigned long)READ_ONCE(lazy_cma_reserve_mb) <<
-			     (20 - PAGE_SHIFT);
-
-	return zone_page_state(zone, NR_FREE_PAGES) >= high_wmark_pages(zone) + keep;
 }
 
 /*
@@ -734,7 +808,7 @@ static bool lazy_cma_zone_above_margin(struct zone *zone)
  * the buddy allocator's free lists of @nid, if it has them: no reclaim, no
  * compaction, no migration, not even kswapd woken.  A non-movable
  * allocation comes from ZONE_NORMAL or ZONE_DMA32; never ZONE_DMA (as the
- * search), and the zone must keep its high watermark plus the margin.
+ * search), and the zone must keep its safety margin.
  */
 static int lazy_cma_buddy_take(struct lazy_cma_range *range, int nid,
 			       unsigned long held)
@@ -758,7 +832,8 @@ static int lazy_cma_buddy_take(struct lazy_cma_range *range, int nid,
 	 * ours to keep (that request would fail, and claims never overlap).
 	 */
 	zone = page_zone(page);
-	refuse = !lazy_cma_zone_above_margin(zone);
+	/* the pages left the free count: the zone must still keep its margin */
+	refuse = !lazy_cma_zone_grant(zone, 0);
 #ifdef CONFIG_ZONE_DMA
 	refuse = refuse || zone_idx(zone) == ZONE_DMA;
 #endif
@@ -783,8 +858,6 @@ static int lazy_cma_node_take(struct lazy_cma_range *range, int nid,
 {
 	int ret;
 
-	if (!lazy_cma_node_has_room(nid, w->held))
-		return -ENOMEM;
 	if (w->held <= MAX_ORDER_NR_PAGES && !(flags & LAZY_CMA_RANGE_ROOM) &&
 	    !lazy_cma_buddy_take(range, nid, w->held)) {
 		range->nr_pages = w->nr;
@@ -975,10 +1048,12 @@ int lazy_cma_range_grow(struct lazy_cma_range *range, unsigned long nr_pages)
 	if (held > range->held) {
 		if (check_add_overflow(start, more, &end))
 			return -EBUSY;
-		if (!lazy_cma_node_has_room(range->nid, more))
+		if (!lazy_cma_zone_grant(zone, more))
 			return -ENOMEM;
-		if (!lazy_cma_try_claim(&added, start, more, &bad))
-			return -EBUSY;
+		if (!lazy_cma_try_claim(&added, start, more, &bad)) {
+			ret = -EBUSY;
+			goto out_ungrant;
+		}
 		if (!lazy_cma_window_usable(zone, start, more, false, &bad)) {
 			ret = -EBUSY;
 			goto out_unclaim;
@@ -1006,6 +1081,7 @@ int lazy_cma_range_grow(struct lazy_cma_range *range, unsigned long nr_pages)
 	if (held > range->held) {
 		lazy_cma_claim_resize(&range->claim, held, &added);
 		range->held = held;
+		lazy_cma_zone_ungrant(zone, more);
 	}
 	return 0;
 
@@ -1018,6 +1094,8 @@ out_free:
 	lazy_cma_free_pages(start, more);
 out_unclaim:
 	lazy_cma_unclaim(&added);
+out_ungrant:
+	lazy_cma_zone_ungrant(zone, more);
 	return ret;
 }
 

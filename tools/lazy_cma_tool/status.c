@@ -29,8 +29,6 @@ struct node_stat {
 	int has_memory;
 	uint64_t total, free;		/* bytes */
 	uint64_t largest_block;		/* bytes: largest free buddy block now */
-	uint64_t high;			/* bytes: sum of the zones' high watermarks */
-	uint64_t largest_zone;		/* bytes: managed pages of its largest zone */
 	uint64_t estimate;		/* bytes: upper bound of one allocation */
 };
 
@@ -53,8 +51,22 @@ static uint64_t meminfo_kb(const char *text, const char *key)
 	return p ? strtoull(p + strlen(key), NULL, 10) : 0;
 }
 
+/* what node @n's zone (pages: free, high watermark, protection) can give */
+static void zone_estimate(int n, uint64_t free, uint64_t high, uint64_t prot,
+			  uint64_t reserve, long page)
+{
+	uint64_t keep = (high + prot) * page + reserve, e;
+
+	if (n < 0 || free * page <= keep)
+		return;
+	e = (free * page - keep) & ~(PAGEBLOCK - 1);
+	if (e > nodes[n].estimate)
+		nodes[n].estimate = e;
+}
+
 static void read_nodes(uint64_t reserve)
 {
+	uint64_t zfree = 0, zhigh = 0, zprot = 0;
 	char path[128], buf[4096], zone[32];
 	long page = sysconf(_SC_PAGESIZE);
 	FILE *f;
@@ -101,45 +113,49 @@ static void read_nodes(uint64_t reserve)
 	}
 	if (f)
 		fclose(f);
-	/* per zone: the high watermark and the managed pages */
+	/*
+	 * The module takes a region from one zone, and only if that zone keeps
+	 * its free pages at or above its high watermark, its largest
+	 * protection (lowmem_reserve) and reserve_mb: per zone, what is free
+	 * above that; the node's estimate is the best zone's, in whole
+	 * pageblocks.  An upper bound: unmovable pages in the way, free CMA
+	 * pages and the high-atomic reserve make the real figure smaller.
+	 * ZONE_DMA is never used.
+	 */
 	f = fopen("/proc/zoneinfo", "r");
 	n = -1;
 	while (f && fgets(buf, sizeof(buf), f)) {
-		unsigned long v;
+		uint64_t v;
+		char *p;
 		int nn;
 
 		if (sscanf(buf, "Node %d, zone %31s", &nn, zone) == 2) {
-			n = nn >= 0 && nn < MAX_NODES ? nn : -1;
+			zone_estimate(n, zfree, zhigh, zprot, reserve, page);
+			n = nn >= 0 && nn < MAX_NODES && strcmp(zone, "DMA") ? nn : -1;
+			zfree = zhigh = zprot = 0;
 			continue;
 		}
 		if (n < 0)
 			continue;
-		if (sscanf(buf, " high %lu", &v) == 1)
-			nodes[n].high += (uint64_t)v * page;
-		else if (sscanf(buf, " managed %lu", &v) == 1 &&
-			 (uint64_t)v * page > nodes[n].largest_zone)
-			nodes[n].largest_zone = (uint64_t)v * page;
+		if (sscanf(buf, " pages free %" SCNu64, &v) == 1)
+			zfree = v;
+		else if (sscanf(buf, " high %" SCNu64, &v) == 1)
+			zhigh = v;
+		else if ((p = strstr(buf, "protection: (")))
+			for (p += 13; *p && *p != ')'; p += strspn(p, ", ")) {
+				char *end;
+
+				v = strtoull(p, &end, 10);
+				if (end == p)
+					break;
+				if (v > zprot)
+					zprot = v;
+				p = end;
+			}
 	}
+	zone_estimate(n, zfree, zhigh, zprot, reserve, page);
 	if (f)
 		fclose(f);
-	/*
-	 * The module refuses what would leave the node less free memory than
-	 * the zones' high watermarks plus reserve_mb, and a region lies in one
-	 * zone: an upper bound, in whole pageblocks.  Unmovable pages can make
-	 * the real figure smaller.
-	 */
-	for (n = 0; n < MAX_NODES; n++) {
-		struct node_stat *s = &nodes[n];
-		uint64_t e = 0;
-
-		if (!s->present)
-			continue;
-		if (s->free > s->high + reserve)
-			e = s->free - s->high - reserve;
-		if (e > s->largest_zone)
-			e = s->largest_zone;
-		s->estimate = e & ~(PAGEBLOCK - 1);
-	}
 }
 
 static int read_params(struct param *p)

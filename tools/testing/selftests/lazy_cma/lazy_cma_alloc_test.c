@@ -3,10 +3,16 @@
  * Allocator promises that need a setup of their own: a RESIZE whose answer
  * cannot be written back changes nothing, whichever way it would have gone
  * (moved, grown in place, shrunk); the CPUs that clear a large range are
- * ones the caller may run on.
+ * ones the caller may run on; the safety margin (reserve_mb) holds for
+ * requests that race for the last free memory of a node, and in the zone a
+ * window is taken from (free pages of another zone do not pay for it).
  */
+#include <dirent.h>
+#include <pthread.h>
 #include <sched.h>
 #include <sys/mman.h>
+
+#include <linux/mempolicy.h>
 
 #include "lazy_cma_lib.h"
 #include "kselftest_harness.h"
@@ -268,6 +274,336 @@ TEST_F(alloc, clearing_stays_on_allowed_cpus)
 	ASSERT_EQ(0, sched_setaffinity(0, sizeof(saved), &saved));
 	TH_LOG("pinned to CPU %d: %d clearing workers, %d elsewhere", cpu, n, elsewhere);
 	EXPECT_EQ(0, elsewhere);
+}
+
+#define RESERVE_PARAM	"/sys/module/lazy_cma/parameters/reserve_mb"
+#define MEMDIR		"/sys/devices/system/memory"
+#define PAGES_PER_MB	((long)(SZ_1M / SZ_4K))
+
+struct zone_stat {
+	long free;		/* "pages free" */
+	long high;		/* high watermark */
+	long protection;	/* largest lowmem_reserve ("protection: (...)") */
+	long start, spanned;	/* pfns */
+};
+
+/* node @nid's zone @name ("Normal", "Movable") from /proc/zoneinfo */
+static int zone_stat(int nid, const char *name, struct zone_stat *z)
+{
+	char line[512], want[64];
+	FILE *f = fopen("/proc/zoneinfo", "r");
+	bool in = false;
+	long v;
+
+	if (!f)
+		return -1;
+	memset(z, 0, sizeof(*z));
+	z->free = z->high = -1;
+	snprintf(want, sizeof(want), "Node %d, zone", nid);
+	while (fgets(line, sizeof(line), f)) {
+		char zn[32], *p;
+
+		if (!strncmp(line, "Node ", 5)) {
+			in = !strncmp(line, want, strlen(want)) &&
+			     sscanf(line + strlen(want), "%31s", zn) == 1 && !strcmp(zn, name);
+			continue;
+		}
+		if (!in)
+			continue;
+		if (sscanf(line, " pages free %ld", &v) == 1)
+			z->free = v;
+		else if (sscanf(line, " high %ld", &v) == 1)
+			z->high = v;
+		else if (sscanf(line, " spanned %ld", &v) == 1)
+			z->spanned = v;
+		else if (sscanf(line, " start_pfn: %ld", &v) == 1)
+			z->start = v;
+		else if ((p = strstr(line, "protection: (")))
+			for (p += 13; *p && *p != ')'; p += strspn(p, ", ")) {
+				char *end;
+
+				v = strtol(p, &end, 10);
+				if (end == p)
+					break;
+				z->protection = v > z->protection ? v : z->protection;
+				p = end;
+			}
+	}
+	fclose(f);
+	return z->free < 0 || z->high < 0 ? -1 : 0;
+}
+
+/* what the zone must keep free with reserve_mb @reserve_mb, in pages */
+static long zone_keep(const struct zone_stat *z, long reserve_mb)
+{
+	return z->high + z->protection + reserve_mb * PAGES_PER_MB;
+}
+
+static int set_reserve_mb(long mb)
+{
+	char val[32];
+
+	snprintf(val, sizeof(val), "%ld", mb);
+	return write_str(RESERVE_PARAM, val);
+}
+
+#define RACERS		16
+#define RACE_LEN	(32 * SZ_1M)
+
+struct racer {
+	int fd;
+	pthread_barrier_t *go;
+	uint64_t phys;
+	int ret;
+};
+
+static void *race_for_the_rest(void *arg)
+{
+	struct racer *r = arg;
+
+	pthread_barrier_wait(r->go);
+	r->ret = lc_alloc(r->fd, RACE_LEN, 1, "racer", &r->phys);
+	return NULL;
+}
+
+/*
+ * Fill node 1 with this process's anonymous pages (migratable), leaving
+ * about @leave bytes free; the mapping, or MAP_FAILED.
+ */
+static void *fill_node1(size_t leave, size_t *len)
+{
+	unsigned long mask = 1UL << 1;
+	long free_kb = node_meminfo_kb(1, "MemFree");
+	char *m;
+
+	if (free_kb < 0 || (size_t)free_kb * 1024 <= leave)
+		return MAP_FAILED;
+	*len = ((size_t)free_kb * 1024 - leave) & ~(SZ_2M - 1);
+	m = mmap(NULL, *len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (m == MAP_FAILED)
+		return m;
+	/* base pages: a window holds many of them, each migrated on its own */
+	madvise(m, *len, MADV_NOHUGEPAGE);
+	if (syscall(__NR_mbind, m, *len, MPOL_PREFERRED, &mask, 8 * sizeof(mask), 0)) {
+		munmap(m, *len);
+		return MAP_FAILED;
+	}
+	memset(m, 0x5a, *len);
+	return m;
+}
+
+/*
+ * Each test changes reserve_mb and may fill node 1: the teardown puts both
+ * back, whatever failed.
+ */
+FIXTURE(margin) {
+	int fd;
+	long saved_reserve_mb;
+	void *fill;
+	size_t fill_len;
+};
+
+FIXTURE_SETUP(margin)
+{
+	self->fd = lc_open();
+	ASSERT_LE(0, self->fd);
+	self->saved_reserve_mb = read_long(RESERVE_PARAM);
+	ASSERT_LE(0, self->saved_reserve_mb);
+	self->fill = MAP_FAILED;
+}
+
+FIXTURE_TEARDOWN(margin)
+{
+	lc_free_all(self->fd);
+	EXPECT_EQ(0, set_reserve_mb(self->saved_reserve_mb));
+	if (self->fill != MAP_FAILED)
+		munmap(self->fill, self->fill_len);
+	close(self->fd);
+}
+
+/*
+ * Node 1 (ZONE_MOVABLE only) is filled with anonymous pages until about
+ * 256 MiB are left free, and reserve_mb is set so that its zone has room for
+ * one and a half requests of 32 MiB above its high watermark plus
+ * reserve_mb.  Sixteen threads then ask for 32 MiB each at the same moment.
+ * Every window they can find holds anonymous pages, so alloc_contig_range()
+ * migrates for a while before the pages leave the free count: a check that
+ * only looks at the free count lets them all through.  The zone must keep
+ * its margin: exactly one request gets its region (there is room for one),
+ * the others fail with ENOMEM.
+ */
+TEST_F_TIMEOUT(margin, racing_threads, 300)
+{
+	int i, taken = 0, refused = 0;
+	struct racer r[RACERS];
+	pthread_t t[RACERS];
+	pthread_barrier_t go;
+	struct zone_stat z;
+	long reserve_mb;
+
+	self->fill = fill_node1(256 * SZ_1M, &self->fill_len);
+	ASSERT_NE(MAP_FAILED, self->fill);
+	ASSERT_EQ(0, zone_stat(1, "Movable", &z));
+	/* free - (high + reserve) = 48 MiB: one request of 32 MiB, not two */
+	reserve_mb = (z.free - z.high - z.protection) / PAGES_PER_MB - 48;
+	ASSERT_LT(0, reserve_mb) TH_LOG("node 1 Movable: %ld pages free", z.free);
+	ASSERT_EQ(0, set_reserve_mb(reserve_mb));
+	TH_LOG("filled: %ld pages free, reserve_mb %ld", z.free, reserve_mb);
+
+	ASSERT_EQ(0, pthread_barrier_init(&go, NULL, RACERS));
+	for (i = 0; i < RACERS; i++) {
+		r[i] = (struct racer){ .fd = self->fd, .go = &go };
+		ASSERT_EQ(0, pthread_create(&t[i], NULL, race_for_the_rest, &r[i]));
+	}
+	for (i = 0; i < RACERS; i++) {
+		pthread_join(t[i], NULL);
+		if (!r[i].ret)
+			taken++;
+		else if (r[i].ret == -ENOMEM)
+			refused++;
+		else
+			TH_LOG("racer %d: %s", i, strerror(-r[i].ret));
+	}
+	pthread_barrier_destroy(&go);
+	ASSERT_EQ(0, zone_stat(1, "Movable", &z));
+	TH_LOG("%d of %d racing regions of 32 MiB taken; node 1 Movable: %ld pages free, must keep %ld (high %ld, reserve_mb %ld)",
+	       taken, RACERS, z.free, zone_keep(&z, reserve_mb), z.high, reserve_mb);
+	EXPECT_LE(zone_keep(&z, reserve_mb), z.free);
+	EXPECT_EQ(1, taken);
+	EXPECT_EQ(RACERS - 1, refused);
+}
+
+/* write @state to memory block @block's state, retrying while it is busy */
+static int block_set(int block, const char *state)
+{
+	char path[128];
+	int i, ret = 0;
+
+	snprintf(path, sizeof(path), MEMDIR "/memory%d/state", block);
+	for (i = 0; i < 50; i++) {
+		ret = write_str(path, state);
+		if (!ret)
+			return 0;
+		usleep(100 * 1000);
+	}
+	return ret;
+}
+
+/* the lowest memory block of node 1, -1 if none */
+static int node1_lowest_block(void)
+{
+	DIR *d = opendir("/sys/devices/system/node/node1");
+	struct dirent *e;
+	int lowest = -1;
+
+	if (!d)
+		return -1;
+	while ((e = readdir(d))) {
+		if (strncmp(e->d_name, "memory", 6) || e->d_name[6] < '0' || e->d_name[6] > '9')
+			continue;
+		if (lowest < 0 || atoi(e->d_name + 6) < lowest)
+			lowest = atoi(e->d_name + 6);
+	}
+	closedir(d);
+	return lowest;
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+#define ZONE_REQ	(64 * SZ_1M)
+#define MAX_FILL	512
+
+/*
+ * Free pages of ZONE_MOVABLE may not pay for a window in ZONE_NORMAL.
+ *
+ * Node 1's lowest memory block is onlined to ZONE_NORMAL (online_kernel),
+ * the rest of node 1 stays ZONE_MOVABLE.  With reserve_mb 0 node 1 is
+ * filled with regions of 32 MiB, then of 2 MiB; those in ZONE_NORMAL are
+ * given back, and every other one of 32 MiB in ZONE_MOVABLE: ZONE_MOVABLE
+ * keeps hundreds of MiB free but no window of 64 MiB, ZONE_NORMAL is empty.
+ * reserve_mb is set so that ZONE_NORMAL has room for less than 64 MiB above
+ * its high watermark, protection and reserve_mb (but for more without the
+ * protection), while the node as a whole has room for many times 64 MiB.
+ * A request for 64 MiB on node 1 must fail with ENOMEM and leave ZONE_NORMAL
+ * its margin.
+ */
+TEST_F_TIMEOUT(margin, per_zone, 300)
+{
+	unsigned long long bs = 0;
+	uint64_t normal_lo, normal_hi, big[MAX_FILL], small[MAX_FILL], phys;
+	int block = node1_lowest_block(), nbig = 0, nsmall = 0, i, ret;
+	long reserve_mb, room_mb, v;
+	struct zone_stat n, m;
+	char buf[64];
+	FILE *f;
+
+	ASSERT_LE(0, block);
+	f = fopen(MEMDIR "/block_size_bytes", "r");
+	ASSERT_NE(NULL, f);
+	if (fgets(buf, sizeof(buf), f))
+		bs = strtoull(buf, NULL, 16);
+	fclose(f);
+	ASSERT_NE(0, bs);
+	normal_lo = block * bs;
+	normal_hi = normal_lo + bs;
+
+	ASSERT_EQ(0, block_set(block, "offline"));
+	ASSERT_EQ(0, block_set(block, "online_kernel"));
+	ASSERT_EQ(0, zone_stat(1, "Normal", &n));
+	ASSERT_EQ(normal_lo / SZ_4K, (uint64_t)n.start);
+
+	ASSERT_EQ(0, set_reserve_mb(0));
+	while (nbig < MAX_FILL && !lc_alloc(self->fd, ZONE_REQ / 2, 1, "zone", &big[nbig]))
+		nbig++;
+	while (nsmall < MAX_FILL && !lc_alloc(self->fd, SZ_2M, 1, "zone", &small[nsmall]))
+		nsmall++;
+	for (i = 0; i < nsmall; i++)
+		if (small[i] >= normal_lo && small[i] < normal_hi) {
+			EXPECT_EQ(0, lc_free(self->fd, small[i]));
+		}
+	qsort(big, nbig, sizeof(big[0]), cmp_u64);
+	for (i = 0, v = 0; i < nbig; i++) {
+		bool normal = big[i] >= normal_lo && big[i] < normal_hi;
+
+		if (normal || v++ % 2) {
+			EXPECT_EQ(0, lc_free(self->fd, big[i]));
+		}
+	}
+
+	ASSERT_EQ(0, zone_stat(1, "Normal", &n));
+	ASSERT_EQ(0, zone_stat(1, "Movable", &m));
+	/*
+	 * Room in ZONE_NORMAL: 8 MiB and half its protection short of the
+	 * request.  Ignoring the protection (lowmem_reserve) would make it
+	 * fit, as soon as that is above 16 MiB (ZONE_MOVABLE of 1 GiB: 28).
+	 */
+	room_mb = ZONE_REQ / SZ_1M - n.protection / PAGES_PER_MB / 2 - 8;
+	reserve_mb = (n.free - n.high - n.protection) / PAGES_PER_MB - room_mb;
+	TH_LOG("%d + %d regions; Normal %ld free (high %ld, protection %ld), Movable %ld free (high %ld); reserve_mb %ld: room for %ld MiB in Normal",
+	       nbig, nsmall, n.free, n.high, n.protection, m.free, m.high, reserve_mb, room_mb);
+	ASSERT_LT(0, reserve_mb);
+	/* the node as a whole has room: a node-wide check lets the request by */
+	ASSERT_LT(zone_keep(&n, reserve_mb) + m.high + 4 * (long)(ZONE_REQ / SZ_4K),
+		  n.free + m.free);
+	ASSERT_EQ(0, set_reserve_mb(reserve_mb));
+
+	ret = lc_alloc(self->fd, ZONE_REQ, 1, "zone", &phys);
+	ASSERT_EQ(0, zone_stat(1, "Normal", &n));
+	TH_LOG("64 MiB on node 1: %s at %#llx; Normal now %ld free, must keep %ld",
+	       ret ? strerror(-ret) : "taken", (unsigned long long)phys, n.free,
+	       zone_keep(&n, reserve_mb));
+	EXPECT_LE(zone_keep(&n, reserve_mb), n.free);
+	EXPECT_EQ(-ENOMEM, ret);
+
+	/* node 1 as the other tests know it: all ZONE_MOVABLE */
+	lc_free_all(self->fd);
+	EXPECT_EQ(0, block_set(block, "offline"));
+	EXPECT_EQ(0, block_set(block, "online_movable"));
 }
 
 TEST_HARNESS_MAIN
