@@ -992,11 +992,8 @@ int lazy_cma_range_alloc(struct lazy_cma_range *range, int nid,
 	if (ret)
 		goto out_fail;
 
-	/* a pool piece may hold what an earlier piece left: always clear it */
-	if (range->chunk)
-		ret = lazy_cma_zero_pages(range->pfn + nr_overwritten,
-					  range->nr_pages - nr_overwritten);
-	else
+	/* a pool piece comes zeroed (only regions pass nr_overwritten) */
+	if (!range->chunk)
 		ret = lazy_cma_zero_new_pages(range->pfn + nr_overwritten,
 					      range->nr_pages - nr_overwritten);
 	/* a dying caller could never learn of the range: do not keep it */

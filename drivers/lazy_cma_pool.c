@@ -18,6 +18,7 @@
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/bitmap.h>
+#include <linux/highmem.h>
 #include <linux/list.h>
 #include <linux/mm.h>
 #include <linux/mutex.h>
@@ -30,7 +31,9 @@ struct lazy_cma_chunk {
 	struct list_head node;
 	struct lazy_cma_range range;	/* the pageblock, no iomem entry */
 	unsigned long used;		/* pages handed out */
-	unsigned long map[];		/* a bit per page, set: handed out */
+	unsigned long *dirty;		/* a bit per page, set: may not be zero */
+	unsigned long map[];		/* a bit per page, set: handed out;
+					 * then the dirty bits */
 };
 
 struct lazy_cma_pool {
@@ -66,10 +69,14 @@ void lazy_cma_pool_exit(void)
 	kfree(lazy_cma_pools);
 }
 
-/* take @nr_pages of @chunk, first fit; false if they do not fit */
+/*
+ * Take @nr_pages of @chunk, first fit; false if they do not fit.  *@clear:
+ * the first of them that may not be zero (a piece handed out before, or a
+ * chunk the page allocator did not clear), or nr_pages if none.
+ */
 static bool lazy_cma_chunk_take(struct lazy_cma_chunk *chunk,
 				struct lazy_cma_range *range,
-				unsigned long nr_pages)
+				unsigned long nr_pages, unsigned long *clear)
 {
 	unsigned long pos;
 
@@ -79,6 +86,8 @@ static bool lazy_cma_chunk_take(struct lazy_cma_chunk *chunk,
 	if (pos >= pageblock_nr_pages)
 		return false;
 	bitmap_set(chunk->map, pos, nr_pages);
+	*clear = find_next_bit(chunk->dirty, pos + nr_pages, pos) - pos;
+	bitmap_set(chunk->dirty, pos, nr_pages);
 	chunk->used += nr_pages;
 	range->pfn = chunk->range.pfn + pos;
 	range->nr_pages = nr_pages;
@@ -88,10 +97,20 @@ static bool lazy_cma_chunk_take(struct lazy_cma_chunk *chunk,
 	return true;
 }
 
+/* clear pages [@from, @nr_pages) of @range */
+static void lazy_cma_piece_clear(struct lazy_cma_range *range,
+				 unsigned long from)
+{
+	unsigned long i;
+
+	for (i = from; i < range->nr_pages; i++)
+		clear_highpage(pfn_to_page(range->pfn + i));
+}
+
 /**
- * lazy_cma_pool_alloc() - take @nr_pages contiguous pages in a shared chunk
- * @range: filled in on success (pfn, nr_pages, held, nid, chunk); the
- *	   pages are not cleared and have no iomem entry yet
+ * lazy_cma_pool_alloc() - take @nr_pages contiguous, zeroed pages in a chunk
+ * @range: filled in on success (pfn, nr_pages, held, nid, chunk); no iomem
+ *	   entry yet
  * @nid: node
  * @nr_pages: fewer than a pageblock
  *
@@ -102,34 +121,40 @@ int lazy_cma_pool_alloc(struct lazy_cma_range *range, int nid,
 			unsigned long nr_pages)
 {
 	struct lazy_cma_pool *pool = &lazy_cma_pools[nid];
+	unsigned long words = BITS_TO_LONGS(pageblock_nr_pages), clear;
 	struct lazy_cma_chunk *chunk;
 	int ret;
 
 	mutex_lock(&pool->lock);
 	list_for_each_entry(chunk, &pool->chunks, node) {
-		if (lazy_cma_chunk_take(chunk, range, nr_pages)) {
+		if (lazy_cma_chunk_take(chunk, range, nr_pages, &clear)) {
 			mutex_unlock(&pool->lock);
+			lazy_cma_piece_clear(range, clear);
 			return 0;
 		}
 	}
 	mutex_unlock(&pool->lock);
 
 	/* no room: a new chunk, taken without the lock (it may migrate) */
-	chunk = kzalloc(struct_size(chunk, map, BITS_TO_LONGS(pageblock_nr_pages)),
-			GFP_KERNEL);
+	chunk = kzalloc(struct_size(chunk, map, 2 * words), GFP_KERNEL);
 	if (!chunk)
 		return -ENOMEM;
+	chunk->dirty = chunk->map + words;
 	ret = lazy_cma_chunk_alloc(&chunk->range, nid);
 	if (ret) {
 		kfree(chunk);
 		return ret;
 	}
+	/* the page allocator cleared it (init_on_alloc), or nobody did */
+	if (!want_init_on_alloc(GFP_KERNEL))
+		bitmap_fill(chunk->dirty, pageblock_nr_pages);
 	/* a new chunk has room for any piece smaller than itself */
-	lazy_cma_chunk_take(chunk, range, nr_pages);
+	lazy_cma_chunk_take(chunk, range, nr_pages, &clear);
 	mutex_lock(&pool->lock);
 	/* newest first: the next small requests fill it */
 	list_add(&chunk->node, &pool->chunks);
 	mutex_unlock(&pool->lock);
+	lazy_cma_piece_clear(range, clear);
 	return 0;
 }
 
