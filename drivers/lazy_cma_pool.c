@@ -32,8 +32,7 @@ struct lazy_cma_chunk {
 	struct lazy_cma_range range;	/* the pageblock, no iomem entry */
 	unsigned long used;		/* pages handed out */
 	unsigned long *dirty;		/* a bit per page, set: may not be zero */
-	unsigned long map[];		/* a bit per page, set: handed out;
-					 * then the dirty bits */
+	unsigned long map[];		/* a bit per page, set: handed out */
 };
 
 struct lazy_cma_pool {
@@ -139,6 +138,7 @@ int lazy_cma_pool_alloc(struct lazy_cma_range *range, int nid,
 	chunk = kzalloc(struct_size(chunk, map, 2 * words), GFP_KERNEL);
 	if (!chunk)
 		return -ENOMEM;
+	/* the dirty bits follow the map */
 	chunk->dirty = chunk->map + words;
 	ret = lazy_cma_chunk_alloc(&chunk->range, nid);
 	if (ret) {
