@@ -61,4 +61,38 @@ static inline void lazy_cma_vm_flags_set(struct vm_area_struct *vma,
 #define LAZY_CMA_WQ_PERCPU	0
 #endif
 
+/*
+ * The largest order the buddy allocator hands out: MAX_PAGE_ORDER since 6.8,
+ * MAX_ORDER - 1 before (MAX_ORDER was the first order it did not).
+ * alloc_contig_range() refuses hugetlb folios above it (gigantic pages).
+ */
+#ifdef MAX_PAGE_ORDER
+#define LAZY_CMA_MAX_BUDDY_ORDER	MAX_PAGE_ORDER
+#else
+#define LAZY_CMA_MAX_BUDDY_ORDER	(MAX_ORDER - 1)
+#endif
+
+/* a page that migrates through movable_ops (zsmalloc, balloon, z3fold) */
+static inline bool lazy_cma_page_movable_ops(struct page *page)
+{
+#ifdef LAZY_CMA_HAVE_MOVABLE_OPS
+	return page_has_movable_ops(page);
+#else
+	return __folio_test_movable(page_folio(page));
+#endif
+}
+
+/*
+ * How many page tables map a small folio: folio_mapcount() is inline since
+ * 6.x; before, it was out of line and not exported, page_mapcount() inline.
+ */
+static inline int lazy_cma_small_mapcount(struct folio *folio)
+{
+#ifdef LAZY_CMA_HAVE_INLINE_FOLIO_MAPCOUNT
+	return folio_mapcount(folio);
+#else
+	return page_mapcount(&folio->page);
+#endif
+}
+
 #endif /* _LAZY_CMA_COMPAT_H */
