@@ -11,7 +11,9 @@
  * - after alloc_contig_range() fails on a page the descriptors cannot tell
  *   (held by a pipe), the windows below that page are tried, not only those
  *   a whole request length below;
- * - a page mapped a thousand times is not taken for a pinned one.
+ * - a page mapped a thousand times is not taken for a pinned one;
+ * - a large region in the way is passed in one step (a kprobe on the
+ *   driver's own lazy_cma_take() counts the windows tried).
  */
 #include <sys/mman.h>
 #include <sys/syscall.h>
@@ -21,6 +23,7 @@
 
 #define TRACING		"/sys/kernel/tracing"
 #define ACR_EV		TRACING "/events/lazy_cma_search/acr/enable"
+#define TAKE_EV		TRACING "/events/lazy_cma_search/take/enable"
 #define HP1G_NODE0	"/sys/devices/system/node/node0/hugepages/hugepages-1048576kB/nr_hugepages"
 #define PB		SZ_2M	/* pageblock, x86-64 */
 
@@ -48,7 +51,9 @@ FIXTURE_SETUP(search)
 FIXTURE_TEARDOWN(search)
 {
 	write_str(ACR_EV, "0");
+	write_str(TAKE_EV, "0");
 	write_str(TRACING "/kprobe_events", "-:lazy_cma_search/acr");
+	write_str(TRACING "/kprobe_events", "-:lazy_cma_search/take");
 	lc_free_all(self->fd);
 	close(self->fd);
 }
@@ -405,6 +410,49 @@ TEST_F_TIMEOUT(search, shared_page_is_not_pinned, 300)
 		munmap(maps[i], SZ_4K);
 	free(maps);
 	close(memfd);
+}
+
+/*
+ * A 512 MiB region at the top of node 1, then a 2 MiB request there: the
+ * search steps below the whole region at once.  lazy_cma_take() (one call
+ * per window tried) is called for the window under the region's top and
+ * for the one right below the region, and no more.
+ */
+TEST_F_TIMEOUT(search, passes_a_claim_in_one_step, 120)
+{
+	uint64_t lo, hi, big, phys;
+	char *buf, *p;
+	int fd, n = 0;
+	ssize_t len = 0, r;
+
+	ASSERT_EQ(0, zone_span(1, "Movable", &lo, &hi));
+	ASSERT_EQ(0, lc_alloc(self->fd, 512 * SZ_1M, 1, "claim", &big));
+	ASSERT_EQ(hi - 512 * SZ_1M, big) TH_LOG("the region is not at the top of node 1");
+
+	ASSERT_EQ(0, write_str(TRACING "/kprobe_events",
+			       "p:lazy_cma_search/take lazy_cma:lazy_cma_take pfn=%dx:x64"))
+		TH_LOG("no kprobe on lazy_cma_take");
+	fd = open(TRACING "/trace", O_WRONLY | O_TRUNC);
+	ASSERT_LE(0, fd);
+	close(fd);
+	ASSERT_EQ(0, write_str(TAKE_EV, "1"));
+	ASSERT_EQ(0, lc_alloc(self->fd, SZ_2M, 1, "below", &phys));
+	ASSERT_EQ(0, write_str(TAKE_EV, "0"));
+
+	buf = calloc(1, 8 << 20);
+	ASSERT_NE(NULL, buf);
+	fd = open(TRACING "/trace", O_RDONLY);
+	ASSERT_LE(0, fd);
+	while ((r = read(fd, buf + len, (8 << 20) - 1 - len)) > 0)
+		len += r;
+	close(fd);
+	for (p = buf; (p = strstr(p, "pfn=0x")); p++)
+		n++;
+	free(buf);
+	TH_LOG("region %#llx under the one at %#llx: %d windows tried",
+	       (unsigned long long)phys, (unsigned long long)big, n);
+	EXPECT_EQ(big - SZ_2M, phys);
+	EXPECT_GE(2, n);
 }
 
 TEST_HARNESS_MAIN
