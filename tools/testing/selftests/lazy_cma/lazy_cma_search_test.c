@@ -4,7 +4,8 @@
  * miss windows.  A kprobe on alloc_contig_range() records every range the
  * driver hands it.
  * - a window in a gigantic hugetlb page, which alloc_contig_range() always
- *   refuses, is never handed to it;
+ *   refuses, is never handed to it, nor one in a CMA area (cma=, 7.3 only:
+ *   Debian builds 6.1 and 6.12 without CONFIG_CMA);
  * - a window that straddles two "System RAM" resources (two DIMMs side by
  *   side, run --node1-dimms 2) is never migrated, only to fail at
  *   insert_resource();
@@ -205,6 +206,71 @@ TEST_F_TIMEOUT(search, gigantic_page_never_migrated, 600)
 	lc_free_all(self->fd);
 	munmap(huge, SZ_1G);
 	write_str(HP1G_NODE0, "0");
+}
+
+/* the CMA area the kernel reserved at boot (cma=), from its log: 0 if found */
+static int cma_area(uint64_t *base, uint64_t *size)
+{
+	unsigned long long b, mib;
+	char line[512], *p;
+	FILE *f = popen("dmesg", "r");
+	int found = -1;
+
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if ((p = strstr(line, "cma: Reserved ")) &&
+		    sscanf(p, "cma: Reserved %llu MiB at %llx", &mib, &b) == 2) {
+			*base = b;
+			*size = mib * SZ_1M;
+			found = 0;
+		}
+	pclose(f);
+	return found;
+}
+
+/*
+ * The CMA area of cma= is made of MIGRATE_CMA pageblocks, which
+ * alloc_contig_range() refuses outside a CMA allocation.  Regions of 64 MiB
+ * are taken from the top of node 0 down until one lies below the area: none
+ * of the ranges handed to alloc_contig_range() meanwhile may touch it.
+ */
+TEST_F_TIMEOUT(search, cma_area_never_tried, 600)
+{
+	uint64_t base, size, phys = 0, len = 64 * SZ_1M;
+	struct acr *calls;
+	int i, n, over = 0;
+
+	if (cma_area(&base, &size))
+		SKIP(return, "no cma= area");
+	ASSERT_EQ(0, phys_node(base));
+	ASSERT_EQ(0, acr_probe_on());
+	for (i = 0; i < 64; i++) {
+		if (lc_alloc(self->fd, len, 0, "cma", &phys))
+			break;
+		if (phys < base)
+			break;
+	}
+	calls = calloc(100000, sizeof(*calls));
+	ASSERT_NE(NULL, calls);
+	n = acr_calls(calls, 100000);
+	ASSERT_LE(0, n);
+	for (i = 0; i < n; i++)
+		if (calls[i].start < base + size && calls[i].end > base) {
+			if (!over)
+				TH_LOG("alloc_contig_range(%#llx-%#llx) in the CMA area %#llx+%#llx",
+				       (unsigned long long)calls[i].start,
+				       (unsigned long long)calls[i].end,
+				       (unsigned long long)base, (unsigned long long)size);
+			over++;
+		}
+	TH_LOG("CMA area %#llx+%#llx; last region at %#llx; %d alloc_contig_range() calls, %d in it",
+	       (unsigned long long)base, (unsigned long long)size,
+	       (unsigned long long)phys, n, over);
+	ASSERT_NE(0, phys) TH_LOG("node 0 gave no region");
+	ASSERT_GT(base, phys) TH_LOG("the regions never reached below the CMA area");
+	EXPECT_EQ(0, over);
+	free(calls);
 }
 
 /* two "System RAM" resources of node 1 side by side: the boundary, or 0 */
