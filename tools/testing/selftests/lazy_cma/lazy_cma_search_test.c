@@ -17,6 +17,7 @@
  *   driver's own lazy_cma_take() counts the windows tried).
  */
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/syscall.h>
 
 #include "lazy_cma_lib.h"
@@ -25,6 +26,7 @@
 #define TRACING		"/sys/kernel/tracing"
 #define ACR_EV		TRACING "/events/lazy_cma_search/acr/enable"
 #define TAKE_EV		TRACING "/events/lazy_cma_search/take/enable"
+#define RET_EV		TRACING "/events/lazy_cma_search/acrret/enable"
 #define HP1G_NODE0	"/sys/devices/system/node/node0/hugepages/hugepages-1048576kB/nr_hugepages"
 #define PB		SZ_2M	/* pageblock, x86-64 */
 
@@ -53,7 +55,9 @@ FIXTURE_TEARDOWN(search)
 {
 	write_str(ACR_EV, "0");
 	write_str(TAKE_EV, "0");
+	write_str(RET_EV, "0");
 	write_str(TRACING "/kprobe_events", "-:lazy_cma_search/acr");
+	write_str(TRACING "/kprobe_events", "-:lazy_cma_search/acrret");
 	write_str(TRACING "/kprobe_events", "-:lazy_cma_search/take");
 	lc_free_all(self->fd);
 	close(self->fd);
@@ -271,6 +275,65 @@ TEST_F_TIMEOUT(search, cma_area_never_tried, 600)
 	ASSERT_GT(base, phys) TH_LOG("the regions never reached below the CMA area");
 	EXPECT_EQ(0, over);
 	free(calls);
+}
+
+/*
+ * Pages in use that are neither on an LRU list nor movable (a pipe's
+ * buffers: 4000 pipes holding a page each) are refused by the kernel's
+ * isolation outside ZONE_MOVABLE.  Regions of 64 MiB are taken from node 0
+ * (ZONE_DMA32) while they exist: no alloc_contig_range() call may fail (a
+ * kretprobe reads its return value).
+ */
+TEST_F_TIMEOUT(search, unmovable_pages_never_tried, 600)
+{
+	enum { NPIPE = 4000, NREG = 12 };
+	struct rlimit rl = { 2 * NPIPE + 64, 2 * NPIPE + 64 };
+	char page[4096], *buf, *p;
+	int (*pipes)[2], i, fd, n = 0, failed = 0, got = 0;
+	ssize_t len = 0, r;
+	uint64_t phys;
+
+	ASSERT_EQ(0, setrlimit(RLIMIT_NOFILE, &rl));
+	pipes = calloc(NPIPE, sizeof(*pipes));
+	ASSERT_NE(NULL, pipes);
+	memset(page, 7, sizeof(page));
+	for (i = 0; i < NPIPE; i++) {
+		ASSERT_EQ(0, pipe(pipes[i]));
+		ASSERT_EQ(sizeof(page), write(pipes[i][1], page, sizeof(page)));
+	}
+	ASSERT_EQ(0, write_str(TRACING "/kprobe_events",
+			       "r:lazy_cma_search/acrret alloc_contig_range_noprof ret=$retval:s32") &&
+		     write_str(TRACING "/kprobe_events",
+			       "r:lazy_cma_search/acrret alloc_contig_range ret=$retval:s32"));
+	fd = open(TRACING "/trace", O_WRONLY | O_TRUNC);
+	ASSERT_LE(0, fd);
+	close(fd);
+	ASSERT_EQ(0, write_str(RET_EV, "1"));
+	for (i = 0; i < NREG; i++)
+		got += !lc_alloc(self->fd, 64 * SZ_1M, 0, "unmovable", &phys);
+	ASSERT_EQ(0, write_str(RET_EV, "0"));
+
+	buf = calloc(1, 8 << 20);
+	ASSERT_NE(NULL, buf);
+	fd = open(TRACING "/trace", O_RDONLY);
+	ASSERT_LE(0, fd);
+	while ((r = read(fd, buf + len, (8 << 20) - 1 - len)) > 0)
+		len += r;
+	close(fd);
+	for (p = buf; (p = strstr(p, " ret=")); p++) {
+		n++;
+		failed += atoi(p + 5) != 0;
+	}
+	free(buf);
+	TH_LOG("%d regions of 64 MiB with %d pipe pages about: %d alloc_contig_range() calls, %d failed",
+	       got, NPIPE, n, failed);
+	EXPECT_LT(0, got);
+	EXPECT_EQ(0, failed);
+	for (i = 0; i < NPIPE; i++) {
+		close(pipes[i][0]);
+		close(pipes[i][1]);
+	}
+	free(pipes);
 }
 
 /* two "System RAM" resources of node 1 side by side: the boundary, or 0 */
