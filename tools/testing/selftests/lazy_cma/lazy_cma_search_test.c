@@ -6,6 +6,8 @@
  * - a window in a gigantic hugetlb page, which alloc_contig_range() always
  *   refuses, is never handed to it, nor one in a CMA area (cma=, 7.3 only:
  *   Debian builds 6.1 and 6.12 without CONFIG_CMA);
+ * - pages in use that are neither on an LRU list nor movable (pipe buffers)
+ *   never make alloc_contig_range() fail outside ZONE_MOVABLE;
  * - a window that straddles two "System RAM" resources (two DIMMs side by
  *   side, run --node1-dimms 2) is never migrated, only to fail at
  *   insert_resource();
