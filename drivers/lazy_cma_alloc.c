@@ -7,8 +7,11 @@
  * ZONE_DMA); within a zone, windows whose start is a multiple of the pageblock
  * size are tried from the top of the zone down.  A cheap scan of the page
  * descriptors rules out windows that cannot succeed (holes, offline or
- * reserved memory, slab, page tables, pages pinned for DMA) before
- * alloc_contig_range() migrates anything.  No lock is held here: requests on
+ * reserved memory, slab, page tables, pages pinned for DMA, what the kernel's
+ * pageblock isolation refuses, gigantic hugetlb pages, two System RAM
+ * resources) before alloc_contig_range() migrates anything.  The next window
+ * ends below what ruled the last one out, or below the page on which
+ * alloc_contig_range() failed.  No lock is held here: requests on
  * different nodes, or different windows of one node, run in parallel; claims
  * never overlap, so two requests never work on the same page.  Large ranges
  * are cleared by several CPUs at once.
