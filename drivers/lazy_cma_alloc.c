@@ -12,8 +12,11 @@
  * from the top of the zone down, for a region first windows twice as long,
  * so that it finds room to grow after it.  A cheap scan of the page
  * descriptors rules out windows that cannot succeed (holes, offline or
- * reserved memory, slab, page tables, pages pinned for DMA) before
- * alloc_contig_range() migrates anything.  No lock is held here: requests on
+ * reserved memory, slab, page tables, pages pinned for DMA, what the kernel's
+ * pageblock isolation refuses, gigantic hugetlb pages, two System RAM
+ * resources) before alloc_contig_range() migrates anything.  The next window
+ * ends below what ruled the last one out, or below the page on which
+ * alloc_contig_range() failed.  No lock is held here: requests on
  * different nodes, or different windows of one node, run in parallel; claims
  * never overlap, so two requests never work on the same page.  Large ranges
  * are cleared by several CPUs at once.
@@ -114,7 +117,11 @@ static void lazy_cma_note_failed(unsigned long pfn, unsigned long nr_pages)
 	spin_unlock(&lazy_cma_claims_lock);
 }
 
-/* lowest pfn of [pfn, pfn + nr_pages) that is claimed or going offline */
+/*
+ * The lowest start of the claims and the offlining that overlap
+ * [pfn, pfn + nr_pages), ULONG_MAX if none.  It may lie below @pfn: a search
+ * going down steps below the whole claim at once, not one window at a time.
+ */
 static unsigned long lazy_cma_held(unsigned long pfn, unsigned long nr_pages)
 {
 	unsigned long last = pfn + nr_pages - 1, lowest = ULONG_MAX;
@@ -124,16 +131,16 @@ static unsigned long lazy_cma_held(unsigned long pfn, unsigned long nr_pages)
 	/* the first overlapping claim in pfn order has the lowest start */
 	it = interval_tree_iter_first(&lazy_cma_claims, pfn, last);
 	if (it)
-		lowest = max(it->start, pfn);
+		lowest = it->start;
 	if (lazy_cma_offlining.nr && lazy_cma_offlining.start <= last &&
 	    pfn < lazy_cma_offlining.start + lazy_cma_offlining.nr)
-		lowest = min(lowest, max(lazy_cma_offlining.start, pfn));
+		lowest = min(lowest, lazy_cma_offlining.start);
 	return lowest;
 }
 
 /*
  * Claim [pfn, pfn + nr_pages) unless part of it is claimed already or going
- * offline; false, with the lowest such pfn in *bad, if so.
+ * offline; false, with the start of the lowest such claim in *bad, if so.
  */
 static bool lazy_cma_try_claim(struct lazy_cma_claim *claim, unsigned long pfn,
 			       unsigned long nr_pages, unsigned long *bad)
@@ -374,12 +381,111 @@ static void lazy_cma_zone_ungrant(struct zone *zone, unsigned long nr_pages)
 }
 
 /*
+ * Pinned for DMA (FOLL_LONGTERM)?  Migration would fail after retries.  A
+ * large folio counts its pins exactly (folio_maybe_dma_pinned(), on 6.1 as on
+ * 7.x).  A pin of a small folio only adds GUP_PIN_COUNTING_BIAS to its
+ * reference count, which a page mapped by over a thousand processes (a shared
+ * library's) reaches as well: the references its mappings hold are counted
+ * out.  What is left is pins, or as many other references, on which
+ * migration would wait just the same.
+ */
+static bool lazy_cma_folio_pinned(struct folio *folio)
+{
+	long refs;
+
+	if (folio_test_large(folio))
+		return folio_maybe_dma_pinned(folio);
+	/* unsigned: an overflowed count is a very large one */
+	refs = (unsigned int)folio_ref_count(folio);
+	return refs - lazy_cma_small_mapcount(folio) >= GUP_PIN_COUNTING_BIAS;
+}
+
+/*
+ * Would alloc_contig_range() refuse @page (at @pfn, of @zone), or fail to
+ * migrate it?  What has_unmovable_pages() refuses when it isolates a
+ * pageblock outside ZONE_MOVABLE: a page in use that is neither on an LRU
+ * list nor movable through movable_ops, a compound page that is neither
+ * hugetlb nor on an LRU list; in every zone, reserved pages and hugetlb pages
+ * larger than the buddy allocator's largest order (gigantic: fenced off from
+ * alloc_contig_range() on 6.1 as on 7.x).  And what migration never moves:
+ * slab, page tables, PageOffline, pages pinned for DMA.  Free pages (buddy,
+ * per-CPU lists, being freed, free hugetlb folios) pass.  *@obstacle: the
+ * lowest pfn of what is in the way, a compound page's head.
+ */
+static bool lazy_cma_page_stuck(struct zone *zone, struct page *page,
+				unsigned long pfn, unsigned long *obstacle)
+{
+	bool movable_zone = zone_idx(zone) == ZONE_MOVABLE;
+	struct folio *folio;
+	unsigned long head;
+
+	*obstacle = pfn;
+	if (PageReserved(page) || PageSlab(page) || PageTable(page) ||
+	    PageOffline(page))
+		return true;
+	if (PageCompound(page)) {
+		folio = page_folio(page);
+		head = folio_pfn(folio);
+		/* unless the folio was split or freed since page_folio() */
+		if (head <= pfn && pfn - head < folio_nr_pages(folio))
+			*obstacle = head;
+		if (folio_test_hugetlb(folio))
+			return folio_order(folio) > LAZY_CMA_MAX_BUDDY_ORDER ||
+			       lazy_cma_folio_pinned(folio);
+		if (!folio_ref_count(folio))
+			return false;
+		if (!movable_zone && !folio_test_lru(folio) &&
+		    !lazy_cma_page_movable_ops(&folio->page))
+			return true;
+		return lazy_cma_folio_pinned(folio);
+	}
+	if (!page_ref_count(page))
+		return false;
+	if (lazy_cma_page_movable_ops(page))
+		return false;
+	if (!movable_zone && !PageLRU(page))
+		return true;
+	return lazy_cma_folio_pinned(page_folio(page));
+}
+
+/* walk_iomem_res_desc(): the first System RAM piece of a window */
+static int lazy_cma_ram_piece(struct resource *res, void *arg)
+{
+	struct resource *first = arg;
+
+	*first = *res;
+	return 1;
+}
+
+/*
+ * Is [start, start + nr) inside one "System RAM" resource?  insert_resource()
+ * cannot give a region that straddles two (or a hole) an entry of its own.
+ * If not, *bad is the first pfn past the part the first resource covers.
+ */
+static bool lazy_cma_one_ram_resource(unsigned long start, unsigned long nr,
+				      unsigned long *bad)
+{
+	struct resource first = { .start = 1, .end = 0 };
+	u64 lo = PFN_PHYS(start), hi = PFN_PHYS(start + nr) - 1;
+
+	walk_iomem_res_desc(IORES_DESC_NONE,
+			    IORESOURCE_SYSTEM_RAM | IORESOURCE_BUSY, lo, hi,
+			    &first, lazy_cma_ram_piece);
+	/* a piece is clipped to [lo, hi]: one that is whole covers it all */
+	if (first.start == lo && first.end == hi)
+		return true;
+	*bad = first.start == lo ? PHYS_PFN(first.end + 1) : start;
+	return false;
+}
+
+/*
  * Look at every page of [start, start + nr), a window the caller has claimed:
  * false, with the lowest offending pfn in *bad, if a page there is offline,
  * a hole, or not memory of @zone (alloc_contig_range() must never see those),
- * or, unless @naive, can never be migrated (reserved, slab, page tables,
- * PageOffline, or pinned for DMA).  What cannot be told from the descriptors
- * is left to alloc_contig_range().
+ * or, unless @naive, if the window straddles two System RAM resources, holds
+ * a pageblock alloc_contig_range() refuses (lazy_cma_pageblock_refused()) or
+ * a page that would stop it (lazy_cma_page_stuck()).  What
+ * cannot be told from the descriptors is left to alloc_contig_range().
  */
 static bool lazy_cma_window_usable(struct zone *zone, unsigned long start,
 				   unsigned long nr, bool naive,
@@ -390,21 +496,47 @@ static bool lazy_cma_window_usable(struct zone *zone, unsigned long start,
 	for (pfn = start; pfn < end; pfn++) {
 		struct page *page = pfn_to_online_page(pfn);
 
-		if (!page || page_zone(page) != zone)
-			goto bad;
-		/* pinned for DMA (FOLL_LONGTERM): migration would fail after retries */
-		if (!naive &&
-		    (PageReserved(page) || PageSlab(page) || PageTable(page) ||
-		     PageOffline(page) ||
-		     folio_maybe_dma_pinned(page_folio(page))))
-			goto bad;
+		if (!page || page_zone(page) != zone) {
+			*bad = pfn;
+			return false;
+		}
+		/* a pageblock's bits once, at its first page in the window */
+		if (!naive && (pfn == start || !(pfn & (pageblock_nr_pages - 1))) &&
+		    lazy_cma_pageblock_refused(pfn)) {
+			*bad = ALIGN_DOWN(pfn, pageblock_nr_pages);
+			return false;
+		}
+		if (!naive && lazy_cma_page_stuck(zone, page, pfn, bad))
+			return false;
 		if (!(pfn & (LAZY_CMA_BATCH_PAGES * 16 - 1)))
 			cond_resched();
 	}
-	return true;
-bad:
-	*bad = pfn;
-	return false;
+	return naive || lazy_cma_one_ram_resource(start, nr, bad);
+}
+
+/*
+ * alloc_contig_range() failed on [pfn, pfn + nr), a window still claimed (its
+ * pages are all online): the lowest pfn that may have been in the way, so
+ * that the search goes on with the windows below it and does not try the
+ * same page again.  A page the scan refuses now is one.  Else the lowest
+ * page still in use: alloc_contig_range() migrates upwards, and what it had
+ * taken below the page it failed on is free again.  The start of the window
+ * if neither (the failure came after migration: everything is free).
+ */
+static unsigned long lazy_cma_obstacle(struct zone *zone, unsigned long pfn,
+				       unsigned long nr)
+{
+	unsigned long p, bad;
+
+	if (!lazy_cma_window_usable(zone, pfn, nr, false, &bad))
+		return bad;
+	for (p = pfn; p < pfn + nr; p++) {
+		if (folio_ref_count(page_folio(pfn_to_page(p))))
+			return p;
+		if (!(p & (LAZY_CMA_BATCH_PAGES * 16 - 1)))
+			cond_resched();
+	}
+	return pfn;
 }
 
 /*
@@ -643,7 +775,7 @@ static int lazy_cma_res_insert(struct lazy_cma_range *range, const char *name)
 	if (!name)
 		return 0;
 	lazy_cma_res_init(range, name);
-	/* fails only for a window that straddles two System RAM entries */
+	/* the scan ruled out windows that straddle two System RAM entries */
 	return insert_resource(&iomem_resource, &range->res) ? -EBUSY : 0;
 }
 
@@ -662,7 +794,9 @@ struct lazy_cma_want {
  * the window is only looked at, so that the range finds room to grow there.
  * Return: 0; -EAGAIN, with the lowest pfn that rules the window out in *bad,
  * if it is claimed, going offline or not usable (nothing was migrated);
- * -EBUSY if alloc_contig_range() or insert_resource() failed; -EINTR.  On
+ * -EBUSY or another error of alloc_contig_range(), with (unless w->naive)
+ * the lowest pfn that may have been in its way in *bad; -EBUSY, with *bad
+ * at the window, if insert_resource() failed; -EINTR.  On
  * failure the window is unclaimed again.
  */
 static int lazy_cma_take(struct lazy_cma_range *range, struct zone *zone,
@@ -680,8 +814,11 @@ static int lazy_cma_take(struct lazy_cma_range *range, struct zone *zone,
 	if (w->want != w->held)
 		lazy_cma_claim_resize(&range->claim, w->held, NULL);
 	ret = lazy_cma_contig_range(pfn, w->held);
-	if (ret)
+	if (ret) {
+		if (ret != -EINTR && !w->naive)
+			*bad = lazy_cma_obstacle(zone, pfn, w->held);
 		goto out_unclaim;
+	}
 
 	range->pfn = pfn;
 	range->nr_pages = w->nr;
@@ -691,6 +828,7 @@ static int lazy_cma_take(struct lazy_cma_range *range, struct zone *zone,
 	ret = lazy_cma_res_insert(range, w->name);
 	if (ret) {
 		lazy_cma_free_pages(pfn, w->held);
+		*bad = pfn;
 		goto out_unclaim;
 	}
 	return 0;
@@ -752,18 +890,14 @@ static int lazy_cma_zone_alloc(struct lazy_cma_range *range, struct zone *zone,
 		ret = lazy_cma_take(range, zone, start, w, &bad);
 		if (!ret || ret == -EINTR)
 			return ret;
-		if (ret == -EAGAIN) {
-			/* the next window must end at or below the bad page */
-			if (bad < lo + nr)
-				return -ENOMEM;
-			start = ALIGN_DOWN(bad - nr, align);
-			continue;
-		}
-
-		/* busy (pinned or unmovable pages): try the windows below */
-		if (start < lo + nr)
+		/*
+		 * Ruled out by the scan, or alloc_contig_range() failed: the
+		 * next window ends at or below what was in the way.
+		 */
+		bad = min(bad, start + nr - 1);
+		if (bad < lo + nr)
 			return -ENOMEM;
-		start = ALIGN_DOWN(start - nr, align);
+		start = ALIGN_DOWN(bad - nr, align);
 	}
 }
 

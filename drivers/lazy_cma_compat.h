@@ -10,6 +10,7 @@
 #include <linux/gfp.h>
 #include <linux/mm.h>
 #include <linux/mmzone.h>
+#include <linux/pageblock-flags.h>
 
 /*
  * alloc_contig_range(): 7.x takes acr_flags_t (ACR_FLAGS_NONE for memory that
@@ -60,5 +61,76 @@ static inline void lazy_cma_vm_flags_set(struct vm_area_struct *vma,
 #else
 #define LAZY_CMA_WQ_PERCPU	0
 #endif
+
+/*
+ * The largest order the buddy allocator hands out: MAX_PAGE_ORDER since 6.8,
+ * MAX_ORDER - 1 before (MAX_ORDER was the first order it did not).
+ * alloc_contig_range() refuses hugetlb folios above it (gigantic pages).
+ */
+#ifdef LAZY_CMA_HAVE_MAX_PAGE_ORDER
+#define LAZY_CMA_MAX_BUDDY_ORDER	MAX_PAGE_ORDER
+#else
+#define LAZY_CMA_MAX_BUDDY_ORDER	(MAX_ORDER - 1)
+#endif
+
+/* a page that migrates through movable_ops (zsmalloc, balloon, z3fold) */
+static inline bool lazy_cma_page_movable_ops(struct page *page)
+{
+#ifdef LAZY_CMA_HAVE_MOVABLE_OPS
+	return page_has_movable_ops(page);
+#else
+	return __folio_test_movable(page_folio(page));
+#endif
+}
+
+/*
+ * How many page tables map a small folio: folio_mapcount() is inline since
+ * 6.x; before, it was out of line and not exported, page_mapcount() inline.
+ */
+static inline int lazy_cma_small_mapcount(struct folio *folio)
+{
+#ifdef LAZY_CMA_HAVE_INLINE_FOLIO_MAPCOUNT
+	return folio_mapcount(folio);
+#else
+	return page_mapcount(&folio->page);
+#endif
+}
+
+/*
+ * Would alloc_contig_range(), for memory that is not a CMA area, refuse
+ * @pfn's pageblock when it isolates it: a MIGRATE_CMA pageblock, or one that
+ * is isolated already (an offlining, a CMA or gigantic-page allocation in
+ * progress)?  The kernel's readers of the pageblock bits are not exported;
+ * they are read here the way those readers do, from the usemap of @pfn's
+ * section (SPARSEMEM, as on every x86-64 kernel), locklessly as well.  7.x
+ * keeps isolation in a bit of its own (PAGEBLOCK_ISO_MASK); before, an
+ * isolated pageblock had migratetype MIGRATE_ISOLATE.  @pfn must be online.
+ */
+static inline bool lazy_cma_pageblock_refused(unsigned long pfn)
+{
+#ifdef CONFIG_SPARSEMEM
+	unsigned long *map = section_to_usemap(__pfn_to_section(pfn));
+	unsigned long bit = ((pfn & (PAGES_PER_SECTION - 1)) >> pageblock_order) *
+			    NR_PAGEBLOCK_BITS;
+	unsigned long bits = READ_ONCE(map[bit / BITS_PER_LONG]) >>
+			     (bit % BITS_PER_LONG);
+
+#ifdef LAZY_CMA_HAVE_PB_ISO_BIT
+	if (bits & PAGEBLOCK_ISO_MASK)
+		return true;
+	bits &= PAGEBLOCK_MIGRATETYPE_MASK;
+#else
+	/* the migratetype is the lowest PB_migratetype_bits bits */
+	bits &= BIT(PB_migratetype_bits) - 1;
+#ifdef CONFIG_MEMORY_ISOLATION
+	if (bits == MIGRATE_ISOLATE)
+		return true;
+#endif
+#endif
+	return is_migrate_cma(bits);
+#else
+	return false;
+#endif
+}
 
 #endif /* _LAZY_CMA_COMPAT_H */

@@ -8,7 +8,8 @@
  * 2 GiB sizes), hugetlb 1 GiB pages, and a CMA heap over a cma= reservation
  * for the heap comparison.  "lazy_cma_bench scale [N]" measures only FREE
  * and lookup with up to N (10 000) live regions on node 1, which needs 2 MiB
- * of node 1 per region.
+ * of node 1 per region; "lazy_cma_bench search" only the impossible request
+ * and the fragmentation part, default search only.
  */
 #include <dirent.h>
 #include <signal.h>
@@ -435,6 +436,39 @@ static int scaling(int node, int max)
 	return made;
 }
 
+/*
+ * "lazy_cma_bench search": the two parts where the search strategy decides,
+ * with the default search only (a quick before/after of a search change):
+ * the impossible request on pinned node 0, then 256 MiB ALLOCs at 75 %
+ * fragmentation.
+ */
+static int search_only(void)
+{
+	double fail_s, frag_s, possible;
+	struct frag f = { 0 };
+	long used;
+	bool to;
+	int ring, got, n;
+
+	settle();
+	ring = pin_node0_every(64 * SZ_1M);
+	got = count_allocs(768 * SZ_1M, 60, &fail_s, &to);
+	if (ring >= 0)
+		close(ring);
+	printf("%-44s %10.3f s%s\n", "impossible 768 MiB request fails in", fail_s,
+	       ring < 0 ? "  [no pins: io_uring failed]" : got ? "  [it succeeded!]" : "");
+	settle();
+	fragment(&f, 0.75);
+	used = node0_used_pct();
+	possible = possible_256();
+	n = count_allocs(256 * SZ_1M, 600, &frag_s, &to);
+	printf("node 0 %ld %% used: %.2f x 256 MiB free+reclaimable\n", used, possible);
+	printf("%-44s %10d  (ratio %.2f, %.1f s)%s\n", "lazy_cma 256 MiB ALLOCs", n,
+	       n / possible, frag_s, to ? "  [stopped at the limit]" : "");
+	unfragment(&f);
+	return ring < 0 || got;
+}
+
 int main(int argc, char **argv)
 {
 	static const uint64_t sizes_mb[] = { 64, 128, 256, 512, 1024, 2048 };
@@ -461,6 +495,8 @@ int main(int argc, char **argv)
 	js = stdout;
 	if (argc > 1 && !strcmp(argv[1], "scale"))
 		return scaling(1, argc > 2 ? atoi(argv[2]) : 10000) > 0 ? 0 : 1;
+	if (argc > 1 && !strcmp(argv[1], "search"))
+		return search_only();
 
 	v = fopen("/proc/sys/kernel/osrelease", "r");
 	if (v && fgets(kernel, sizeof(kernel), v))
