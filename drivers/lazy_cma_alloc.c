@@ -603,6 +603,53 @@ static int lazy_cma_zone_alloc_naive(struct lazy_cma_range *range, struct zone *
 	}
 }
 
+#ifdef LAZY_CMA_HAVE_ALLOC_CONTIG_PAGES
+/*
+ * The kernel's own search, kept as a baseline for the benchmark
+ * (kernel_search=1): alloc_contig_pages() walks the node's zones from
+ * ZONE_MOVABLE down (ZONE_DMA included), bottom-up in steps of the request's
+ * length, and takes the first window its own scan accepts.  It chooses the
+ * window itself, so the claim can only come after: a window that overlaps
+ * another claim or an offlining in progress is given back (-EBUSY), which
+ * also lets that offlining finish.  Its failed attempts may have undone an
+ * offlining's isolation anywhere in the node, so the whole node counts as
+ * failed (see lazy_cma_failed_lo).  Requests shorter than a pageblock take a
+ * whole one, the rest of it is given back; a window that does not start on a
+ * pageblock boundary (lengths that are not a power of two) is given back too.
+ */
+static int lazy_cma_node_alloc_kernel(struct lazy_cma_range *range, int nid,
+				      unsigned long nr, const char *name)
+{
+	unsigned long n = max(nr, pageblock_nr_pages), pfn, bad;
+	nodemask_t only = NODE_MASK_NONE;
+	struct page *page;
+
+	node_set(nid, only);
+	page = lazy_cma_alloc_contig_pages(n, LAZY_CMA_GFP | __GFP_HIGHMEM |
+					   __GFP_MOVABLE, nid, &only);
+	lazy_cma_note_failed(node_start_pfn(nid), node_spanned_pages(nid));
+	if (!page)
+		return fatal_signal_pending(current) ? -EINTR : -ENOMEM;
+	pfn = page_to_pfn(page);
+	if (n > nr)
+		lazy_cma_free_pages(pfn + nr, n - nr);
+	if (!IS_ALIGNED(pfn, pageblock_nr_pages) ||
+	    !lazy_cma_try_claim(&range->claim, pfn, nr, &bad))
+		goto out_free;
+
+	range->pfn = pfn;
+	range->nr_pages = nr;
+	range->nid = nid;
+	lazy_cma_res_init(range, name);
+	if (!insert_resource(&iomem_resource, &range->res))
+		return 0;
+	lazy_cma_unclaim(&range->claim);
+out_free:
+	lazy_cma_free_pages(pfn, nr);
+	return -EBUSY;
+}
+#endif
+
 static int lazy_cma_zone_alloc(struct lazy_cma_range *range, struct zone *zone,
 			       unsigned long nr, const char *name)
 {
@@ -648,6 +695,10 @@ static int lazy_cma_node_alloc(struct lazy_cma_range *range, int nid,
 
 	if (!lazy_cma_node_has_room(nid, nr))
 		return -ENOMEM;
+#ifdef LAZY_CMA_HAVE_ALLOC_CONTIG_PAGES
+	if (READ_ONCE(lazy_cma_kernel_search))
+		return lazy_cma_node_alloc_kernel(range, nid, nr, name);
+#endif
 
 	for (i = 0; i < ARRAY_SIZE(lazy_cma_zone_order); i++) {
 		struct zone *zone = &pgdat->node_zones[lazy_cma_zone_order[i]];

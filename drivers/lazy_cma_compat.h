@@ -61,4 +61,15 @@ static inline void lazy_cma_vm_flags_set(struct vm_area_struct *vma,
 #define LAZY_CMA_WQ_PERCPU	0
 #endif
 
+/*
+ * alloc_contig_pages() (the kernel's own search for a contiguous window) is
+ * exported by 7.3 (as alloc_contig_pages_noprof() behind a macro); Debian's
+ * 6.1 and 6.12 build it but export only alloc_contig_range().  Only the
+ * benchmark's kernel_search baseline uses it.
+ */
+#ifdef LAZY_CMA_HAVE_ALLOC_CONTIG_PAGES
+#define lazy_cma_alloc_contig_pages(nr, gfp, nid, mask) \
+	alloc_contig_pages(nr, gfp, nid, mask)
+#endif
+
 #endif /* _LAZY_CMA_COMPAT_H */
