@@ -643,7 +643,11 @@ static int lazy_cma_node_alloc_kernel(struct lazy_cma_range *range, int nid,
 	lazy_cma_res_init(range, name);
 	if (!insert_resource(&iomem_resource, &range->res))
 		return 0;
+	/* given back before the claim goes, as in lazy_cma_take() */
+	lazy_cma_free_pages(pfn, nr);
 	lazy_cma_unclaim(&range->claim);
+	return -EBUSY;
+
 out_free:
 	lazy_cma_free_pages(pfn, nr);
 	return -EBUSY;
