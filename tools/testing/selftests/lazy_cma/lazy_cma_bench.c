@@ -576,9 +576,10 @@ static int frag_main(const char *prefix, uint64_t mib, int pct)
 			fflush(stdout);
 		}
 	}
-	printf("\nnode 0 %.0f %% used, %llu MiB requests: floor((free+reclaimable) / %llu MiB) = %.0f [%.0f - %.0f]\n",
-	       median(&used), (unsigned long long)mib, (unsigned long long)mib, median(&ideal),
-	       smin(&ideal), smax(&ideal));
+	printf("\nnode 0 %.0f %% used, %llu MiB requests: ", median(&used),
+	       (unsigned long long)mib);
+	printf("floor((free+reclaimable) / %llu MiB) = %.0f [%.0f - %.0f]\n",
+	       (unsigned long long)mib, median(&ideal), smin(&ideal), smax(&ideal));
 	snprintf(name, sizeof(name), "%s_ideal", prefix);
 	key(name, &ideal);
 	snprintf(name, sizeof(name), "%s_used_pct", prefix);
@@ -593,7 +594,8 @@ static int frag_main(const char *prefix, uint64_t mib, int pct)
 		}
 		snprintf(label, sizeof(label), "%s: successes", strat_label[s]);
 		row(label, &cnt[s], "");
-		snprintf(label, sizeof(label), "  ÷ floored ideal%s", capped[s] ? " (stopped at limit)" : "");
+		snprintf(label, sizeof(label), "  ÷ floored ideal%s",
+			 capped[s] ? " (stopped at limit)" : "");
 		row(label, &ratio[s], "");
 		row("  time to the last success", &last[s], "s");
 		snprintf(name, sizeof(name), "%s_allocs%s", prefix, strat_name[s]);
@@ -669,7 +671,7 @@ static int pin_node0_every(uint64_t stride)
  * searches meet the same pins: the default one REPS times, the naive one
  * once.
  */
-static void impossible(void)
+static void impossible_request(void)
 {
 	struct samples smart = { 0 }, naive = { 0 };
 	bool capped = false;
@@ -814,7 +816,7 @@ static int main_part(void)
 		       median(&th), smin(&th), smax(&th), median(&tf), smin(&tf), smax(&tf));
 	}
 	printf("\n");
-	impossible();
+	impossible_request();
 	return 0;
 }
 
