@@ -67,6 +67,7 @@ struct lazy_cma_range {
 
 extern unsigned int lazy_cma_reserve_mb;
 extern bool lazy_cma_naive;
+extern bool lazy_cma_kernel_search;
 
 int lazy_cma_alloc_init(void);
 void lazy_cma_alloc_exit(void);

@@ -868,6 +868,62 @@ static int lazy_cma_zone_alloc_naive(struct lazy_cma_range *range, struct zone *
 	}
 }
 
+#ifdef LAZY_CMA_HAVE_ALLOC_CONTIG_PAGES
+/*
+ * The kernel's own search, kept as a baseline for the benchmark
+ * (kernel_search=1): alloc_contig_pages() walks the node's zones from
+ * ZONE_MOVABLE down (ZONE_DMA included), bottom-up in steps of the request's
+ * length, and takes the first window its own scan accepts.  It chooses the
+ * window itself, so the claim can only come after: a window that overlaps
+ * another claim or an offlining in progress is given back (-EBUSY), which
+ * also lets that offlining finish.  Its failed attempts may have undone an
+ * offlining's isolation anywhere in the node, so the whole node counts as
+ * failed (see lazy_cma_failed_lo).  It takes the request's whole
+ * pageblocks, as the search does; a window that does not start on a
+ * pageblock boundary (lengths that are not a power of two) is given back.
+ */
+static int lazy_cma_node_alloc_kernel(struct lazy_cma_range *range, int nid,
+				      const struct lazy_cma_want *w)
+{
+	unsigned long n = w->held, pfn, bad;
+	nodemask_t only = NODE_MASK_NONE;
+	struct page *page;
+	int ret = -EBUSY;
+
+	node_set(nid, only);
+	page = lazy_cma_alloc_contig_pages(n, LAZY_CMA_GFP | __GFP_HIGHMEM |
+					   __GFP_MOVABLE, nid, &only);
+	lazy_cma_note_failed(node_start_pfn(nid), node_spanned_pages(nid));
+	if (!page)
+		return fatal_signal_pending(current) ? -EINTR : -ENOMEM;
+	pfn = page_to_pfn(page);
+	/* the pages left the free count: the zone must still keep its margin */
+	if (!lazy_cma_zone_grant(page_zone(page), 0)) {
+		ret = -ENOMEM;
+		goto out_free;
+	}
+	if (!IS_ALIGNED(pfn, pageblock_nr_pages) ||
+	    !lazy_cma_try_claim(&range->claim, pfn, n, &bad))
+		goto out_free;
+
+	range->pfn = pfn;
+	range->nr_pages = w->nr;
+	range->held = n;
+	range->nid = nid;
+	range->chunk = NULL;
+	if (!lazy_cma_res_insert(range, w->name))
+		return 0;
+	/* given back before the claim goes, as in lazy_cma_take() */
+	lazy_cma_free_pages(pfn, n);
+	lazy_cma_unclaim(&range->claim);
+	return -EBUSY;
+
+out_free:
+	lazy_cma_free_pages(pfn, n);
+	return ret;
+}
+#endif
+
 static int lazy_cma_zone_alloc(struct lazy_cma_range *range, struct zone *zone,
 			       const struct lazy_cma_want *w)
 {
@@ -917,6 +973,11 @@ static int lazy_cma_search(struct lazy_cma_range *range, int nid,
 	bool room = (flags & LAZY_CMA_RANGE_ROOM) && !w->naive &&
 		    w->held <= LAZY_CMA_ROOM_MAX_PAGES;
 	int pass, i, ret;
+
+#ifdef LAZY_CMA_HAVE_ALLOC_CONTIG_PAGES
+	if (READ_ONCE(lazy_cma_kernel_search))
+		return lazy_cma_node_alloc_kernel(range, nid, w);
+#endif
 
 	for (i = 0; i < ARRAY_SIZE(lazy_cma_zone_order); i++) {
 		struct zone *zone = &pgdat->node_zones[lazy_cma_zone_order[i]];

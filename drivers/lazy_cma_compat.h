@@ -133,4 +133,14 @@ static inline bool lazy_cma_pageblock_refused(unsigned long pfn)
 #endif
 }
 
+ * alloc_contig_pages() (the kernel's own search for a contiguous window) is
+ * exported by 7.3 (as alloc_contig_pages_noprof() behind a macro); Debian's
+ * 6.1 and 6.12 build it but export only alloc_contig_range().  Only the
+ * benchmark's kernel_search baseline uses it.
+ */
+#ifdef LAZY_CMA_HAVE_ALLOC_CONTIG_PAGES
+#define lazy_cma_alloc_contig_pages(nr, gfp, nid, mask) \
+	alloc_contig_pages(nr, gfp, nid, mask)
+#endif
+
 #endif /* _LAZY_CMA_COMPAT_H */

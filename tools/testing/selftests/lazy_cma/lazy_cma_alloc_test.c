@@ -5,7 +5,9 @@
  * (moved, grown in place, shrunk); the CPUs that clear a large range are
  * ones the caller may run on; the safety margin (reserve_mb) holds for
  * requests that race for the last free memory of a node, and in the zone a
- * window is taken from (free pages of another zone do not pay for it).
+ * window is taken from (free pages of another zone do not pay for it); the benchmark's
+ * kernel_search baseline exists exactly where the kernel exports
+ * alloc_contig_pages(), and gives regions.
  */
 #include <dirent.h>
 #include <pthread.h>
@@ -604,6 +606,69 @@ TEST_F_TIMEOUT(margin, per_zone, 300)
 	lc_free_all(self->fd);
 	EXPECT_EQ(0, block_set(block, "offline"));
 	EXPECT_EQ(0, block_set(block, "online_movable"));
+#define KSEARCH "/sys/module/lazy_cma/parameters/kernel_search"
+
+/* does the running kernel export alloc_contig_pages()? */
+static bool exports_alloc_contig_pages(void)
+{
+	FILE *f = fopen("/proc/kallsyms", "r");
+	char line[256];
+	bool found = false;
+
+	while (f && !found && fgets(line, sizeof(line), f))
+		found = strstr(line, " __ksymtab_alloc_contig_pages\n") ||
+			strstr(line, " __ksymtab_alloc_contig_pages_noprof\n");
+	if (f)
+		fclose(f);
+	return found;
+}
+
+/* words of [phys, phys + len) that are not zero (all if it cannot be mapped) */
+static uint64_t nonzero(int fd, uint64_t phys, uint64_t len)
+{
+	uint64_t *m = mmap(NULL, len, PROT_READ, MAP_SHARED, fd, phys), i, n = 0;
+
+	if (m == MAP_FAILED)
+		return len / 8;
+	for (i = 0; i < len / 8; i++)
+		n += m[i] != 0;
+	munmap(m, len);
+	return n;
+}
+
+/*
+ * kernel_search=Y: the kernel's alloc_contig_pages() picks the window, and
+ * the result is a region like any other (node, alignment, /proc/iomem,
+ * zeroed).  The kernel searches bottom-up, the driver top-down: on idle
+ * node 1 the two differ.  Where the kernel does not export the function,
+ * the parameter does not exist.
+ */
+TEST_F(alloc, kernel_search_strategy)
+{
+	static const uint64_t lens[] = { 64 * 1024, 4 * SZ_1M };
+	uint64_t phys, own;
+	int i;
+
+	ASSERT_EQ(exports_alloc_contig_pages(), access(KSEARCH, F_OK) == 0);
+	if (access(KSEARCH, F_OK))
+		return;
+	for (i = 0; i < 2; i++) {
+		ASSERT_EQ(0, write_str(KSEARCH, "Y"));
+		EXPECT_EQ(0, lc_alloc(self->fd, lens[i], variant->node, "ksearch", &phys));
+		ASSERT_EQ(0, write_str(KSEARCH, "N"));
+		ASSERT_NE(0, phys);
+		TH_LOG("kernel_search %llu KiB: %#llx", (unsigned long long)lens[i] >> 10,
+		       (unsigned long long)phys);
+		EXPECT_EQ(variant->node, phys_node(phys));
+		EXPECT_EQ(0, phys % SZ_2M);
+		EXPECT_TRUE(iomem_has(phys, phys + lens[i] - 1, "ksearch"));
+		EXPECT_EQ(0, nonzero(self->fd, phys, lens[i]));
+		ASSERT_EQ(0, lc_alloc(self->fd, lens[i], variant->node, "own", &own));
+		if (variant->node == 1)
+			EXPECT_LT(phys, own);
+		EXPECT_EQ(0, lc_free(self->fd, phys));
+		EXPECT_EQ(0, lc_free(self->fd, own));
+	}
 }
 
 TEST_HARNESS_MAIN

@@ -1,17 +1,35 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * lazy_cma_bench: how often, how fast, and how fast "no" - measured in one
- * guest, reported as ratios (emulated guests make absolute times
- * meaningless).  Prints a table and, between @@BENCH_JSON@@ markers, JSON.
+ * lazy_cma_bench: how often, how fast, and how fast "no" - measured in a
+ * guest, reported as ratios of two things measured in the same guest run
+ * (emulated guests make absolute times meaningless).  Every ratio is taken
+ * REPS times (5 by default); tools/testing/vm/bench keeps the median, the
+ * minimum and the maximum.  One part per run:
  *
- * Needs: lazy_cma loaded with heaps, node 1 (hot-plugged, 3 GiB for the
- * 2 GiB sizes), hugetlb 1 GiB pages, and a CMA heap over a cma= reservation
- * for the heap comparison.  "lazy_cma_bench scale [N]" measures only FREE
- * and lookup with up to N (10 000) live regions on node 1, which needs 2 MiB
- * of node 1 per region; "lazy_cma_bench search" only the impossible request
- * and the fragmentation part, default search only.
+ *   lazy_cma_bench main [REPS]      1 GiB vs hugetlb, heaps vs the system
+ *                                   heap, latency vs size, the impossible
+ *                                   request (a stock kernel: 6 GiB node 0,
+ *                                   3 GiB node 1, 1 GiB hugetlb pages)
+ *   lazy_cma_bench frag PREFIX MIB PCT [REPS]
+ *                                   MIB-sized ALLOCs on node 0 made PCT %
+ *                                   used and fragmented, rebuilt from one
+ *                                   seed before every strategy (default,
+ *                                   naive, kernel_search, hugetlb)
+ *   lazy_cma_bench debug [REPS]     the driver's own clearing (a kernel with
+ *                                   init_on_alloc off) against memset with as
+ *                                   many threads, and the 64 MiB heap rate
+ *                                   against the CMA heap (cma=)
+ *   lazy_cma_bench scale [N]        FREE and lookup with up to N (10 000)
+ *                                   live regions on node 1 (2 MiB of node 1
+ *                                   per region)
+ *
+ * Results are lines for the script: "@@K key median min max n" (a measured
+ * quantity, REPS samples), "@@V key value" (one value) and "@@S ..." (latency
+ * vs size); every other line is the human-readable table.
  */
 #include <dirent.h>
+#include <pthread.h>
+#include <sched.h>
 #include <signal.h>
 #include <linux/dma-heap.h>
 #include <linux/mempolicy.h>
@@ -22,6 +40,8 @@
 
 #include "lazy_cma_lib.h"
 
+#define MAX_REPS	15
+
 static double now(void)
 {
 	struct timespec ts;
@@ -31,11 +51,101 @@ static double now(void)
 }
 
 static int fd;
-static FILE *js;
+static int reps = 5;
 
-static void set_naive(int on)
+/* ---- samples: median, minimum, maximum ---- */
+
+struct samples {
+	double v[MAX_REPS];
+	int n;
+};
+
+static void add(struct samples *s, double v)
 {
-	write_str("/sys/module/lazy_cma/parameters/naive", on ? "Y" : "N");
+	if (s->n < MAX_REPS)
+		s->v[s->n++] = v;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* the median (mean of the middle two for an even count); -1 if empty */
+static double median(const struct samples *s)
+{
+	double v[MAX_REPS];
+
+	if (!s->n)
+		return -1;
+	memcpy(v, s->v, sizeof(v));
+	qsort(v, s->n, sizeof(double), cmp_double);
+	return s->n % 2 ? v[s->n / 2] : (v[s->n / 2 - 1] + v[s->n / 2]) / 2;
+}
+
+static double smin(const struct samples *s)
+{
+	double m = s->n ? s->v[0] : -1;
+	int i;
+
+	for (i = 1; i < s->n; i++)
+		m = s->v[i] < m ? s->v[i] : m;
+	return m;
+}
+
+static double smax(const struct samples *s)
+{
+	double m = s->n ? s->v[0] : -1;
+	int i;
+
+	for (i = 1; i < s->n; i++)
+		m = s->v[i] > m ? s->v[i] : m;
+	return m;
+}
+
+/* a result for the script */
+static void key(const char *name, const struct samples *s)
+{
+	printf("@@K %s %.4f %.4f %.4f %d\n", name, median(s), smin(s), smax(s), s->n);
+}
+
+static void value(const char *name, double v)
+{
+	printf("@@V %s %.4f\n", name, v);
+}
+
+/* a table line: median [min - max] */
+static void row(const char *label, const struct samples *s, const char *unit)
+{
+	printf("%-46s %9.3f %-4s [%.3f - %.3f, n=%d]\n", label, median(s), unit, smin(s),
+	       smax(s), s->n);
+}
+
+/* ratio samples a[i] / b[i] (pairs where either is not positive are skipped) */
+static struct samples ratios(const struct samples *a, const struct samples *b)
+{
+	struct samples r = { .n = 0 };
+	int i;
+
+	for (i = 0; i < a->n && i < b->n; i++)
+		if (a->v[i] > 0 && b->v[i] > 0)
+			add(&r, a->v[i] / b->v[i]);
+	return r;
+}
+
+static void set_param(const char *name, bool on)
+{
+	char path[128];
+
+	snprintf(path, sizeof(path), "/sys/module/lazy_cma/parameters/%s", name);
+	write_str(path, on ? "Y" : "N");
+}
+
+static bool have_kernel_search(void)
+{
+	return !access("/sys/module/lazy_cma/parameters/kernel_search", W_OK);
 }
 
 /* seconds for one ALLOC (then freed), or -errno */
@@ -55,23 +165,72 @@ static double time_alloc(uint64_t len, int node, uint64_t *keep)
 	return t;
 }
 
-static double memset_bw(void)
+/* ---- zeroing ---- */
+
+struct memset_arg {
+	char *m;
+	size_t len;
+	pthread_barrier_t *go;
+};
+
+static void *memset_thread(void *p)
 {
-	size_t len = 256 * SZ_1M;
+	struct memset_arg *a = p;
+
+	pthread_barrier_wait(a->go);
+	memset(a->m, 9, a->len);
+	return NULL;
+}
+
+/*
+ * GB/s of @threads threads each clearing its own share of 512 MiB (already
+ * faulted in), one sample; the threads start together.
+ */
+static double memset_bw(int threads)
+{
+	size_t len = 512 * SZ_1M, each = len / threads;
 	char *m = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	double best = 1e9;
+	struct memset_arg a[16];
+	pthread_t t[16];
+	pthread_barrier_t go;
+	double t0;
 	int i;
 
+	if (m == MAP_FAILED || threads > 16)
+		return -1;
 	memset(m, 1, len);
-	for (i = 0; i < 3; i++) {
-		double t0 = now();
-
-		memset(m, i, len);
-		if (now() - t0 < best)
-			best = now() - t0;
+	pthread_barrier_init(&go, NULL, threads + 1);
+	for (i = 0; i < threads; i++) {
+		a[i] = (struct memset_arg){ m + i * each, each, &go };
+		pthread_create(&t[i], NULL, memset_thread, &a[i]);
 	}
+	t0 = now();
+	pthread_barrier_wait(&go);
+	for (i = 0; i < threads; i++)
+		pthread_join(t[i], NULL);
+	t0 = now() - t0;
+	pthread_barrier_destroy(&go);
 	munmap(m, len);
-	return len / best / 1e9;
+	return len / t0 / 1e9;
+}
+
+/* GB/s of a 512 MiB ALLOC on empty, movable node 1: nearly all clearing */
+static double alloc_clear_bw(void)
+{
+	double t = time_alloc(512 * SZ_1M, 1, NULL);
+
+	return t > 0 ? 512.0 * SZ_1M / t / 1e9 : -1;
+}
+
+static void on_cpus(int ncpus)
+{
+	cpu_set_t set;
+	int i;
+
+	CPU_ZERO(&set);
+	for (i = 0; i < ncpus; i++)
+		CPU_SET(i, &set);
+	sched_setaffinity(0, sizeof(set), &set);
 }
 
 #define HP1G_NODE0 "/sys/devices/system/node/node0/hugepages/hugepages-1048576kB/nr_hugepages"
@@ -87,12 +246,13 @@ static void settle(void)
  * One 1 GiB hugetlb page of node 0 (ZONE_MOVABLE cannot hold gigantic pages,
  * so node 1 is no use to it): grow the pool by one, fault the page in (the
  * fault clears it), give it back.  Up to three tries, settling memory
- * between them; *tries gets how many were needed.  Seconds of the one that
- * worked, or -1.
+ * between them.  Seconds of the one that worked, or -1.
  */
-static double hugetlb_1g(int *tries)
+static double hugetlb_1g(void)
 {
-	for (*tries = 1; *tries <= 3; ++*tries) {
+	int tries;
+
+	for (tries = 1; tries <= 3; tries++) {
 		double t0 = now(), t;
 		char *m;
 
@@ -116,6 +276,8 @@ static double hugetlb_1g(int *tries)
 	return -1;
 }
 
+/* ---- heaps ---- */
+
 static int heap_open(const char *name)
 {
 	char path[PATH_MAX];
@@ -124,20 +286,28 @@ static int heap_open(const char *name)
 	return open(path, O_RDWR | O_CLOEXEC);
 }
 
-/* 64 MiB buffers per second from heap @h (allocate, touch, close) */
-static double heap_rate(int h, int n)
+/*
+ * Buffers of @len per second from heap @h: up to @max of them allocated and
+ * kept (as a pipeline holds its buffers), stopping after @secs seconds, then
+ * all closed (not timed).  -errno if the first one fails.
+ */
+static double heap_rate(int h, uint64_t len, int max, double secs)
 {
-	double t0 = now();
-	int i;
+	int *fds = calloc(max, sizeof(int)), n = 0, i;
+	double t0 = now(), t;
 
-	for (i = 0; i < n; i++) {
-		struct dma_heap_allocation_data d = { .len = 64 * SZ_1M, .fd_flags = O_RDWR };
+	while (n < max && now() - t0 < secs) {
+		struct dma_heap_allocation_data d = { .len = len, .fd_flags = O_RDWR };
 
 		if (ioctl(h, DMA_HEAP_IOCTL_ALLOC, &d))
-			return -errno;
-		close((int)d.fd);
+			break;
+		fds[n++] = (int)d.fd;
 	}
-	return n / (now() - t0);
+	t = now() - t0;
+	for (i = 0; i < n; i++)
+		close(fds[i]);
+	free(fds);
+	return n ? n / t : -errno;
 }
 
 static char cma_heap[sizeof(((struct dirent *)0)->d_name)];
@@ -155,12 +325,15 @@ static void find_cma_heap(void)
 		closedir(d);
 }
 
+/* ---- fragmentation ---- */
+
 /*
  * Fragment node 0: fill it to 95 % with 1 MiB pieces of page cache (tmpfs
  * files), anonymous memory and slab (socket pairs), interleaved, then free
- * pieces of page cache and anonymous memory picked at random until only
- * @share of it is in use.  What is free is then scattered in 1 MiB holes
- * among pages that must be migrated, and unmovable slab sits among them.
+ * pieces of page cache and anonymous memory picked at random (seed 1, so
+ * the same pieces every time) until only @share of it is in use.  What is
+ * free is then scattered in 1 MiB holes among pages that must be migrated,
+ * and unmovable slab sits among them all over the node.
  */
 struct frag {
 	char **anon;
@@ -257,15 +430,17 @@ static void unfragment(struct frag *f)
 /*
  * @len allocations on node 0 until one fails or @limit seconds pass (the
  * naive strategy can take very long), in a child that reports each address;
- * all freed again.  Returns the count; *secs gets the time taken.
+ * all freed again.  Returns the count; *last gets the time from the start to
+ * the last success (0 if none).
  */
-static int count_allocs(uint64_t len, double limit, double *secs, bool *timed_out)
+static int count_allocs(uint64_t len, double limit, double *last, bool *timed_out)
 {
 	uint64_t phys;
 	int p[2], n = 0, status;
 	double t0 = now();
 	pid_t pid;
 
+	*last = 0;
 	if (pipe(p))
 		return -1;
 	pid = fork();
@@ -287,6 +462,7 @@ static int count_allocs(uint64_t len, double limit, double *secs, bool *timed_ou
 		if (r == sizeof(phys)) {
 			/* kept until the child is done: the count is of coexisting regions */
 			n++;
+			*last = now() - t0;
 			continue;
 		}
 		if (r == 0)
@@ -296,18 +472,145 @@ static int count_allocs(uint64_t len, double limit, double *secs, bool *timed_ou
 			*timed_out = true;
 			break;
 		}
-		usleep(10 * 1000);
+		usleep(2 * 1000);
 	}
 	waitpid(pid, &status, 0);
 	/* a killed child may have made one more region: it is ours to free */
-	while (read(p[0], &phys, sizeof(phys)) == sizeof(phys))
+	while (read(p[0], &phys, sizeof(phys)) == sizeof(phys)) {
 		n++;
+		*last = now() - t0;
+	}
 	close(p[0]);
 	/* every region the child made, counted or not */
 	lc_free_all(fd);
-	*secs = now() - t0;
 	return n;
 }
+
+/* 1 GiB hugetlb pages node 0 can get now, and *secs for getting them */
+static int count_hugetlb_1g(double *secs)
+{
+	double t0 = now();
+	int n;
+
+	write_str(HP1G_NODE0, "64");
+	n = (int)read_long(HP1G_NODE0);
+	*secs = now() - t0;
+	write_str(HP1G_NODE0, "0");
+	return n;
+}
+
+/* free + reclaimable (page cache that is not tmpfs) of node 0, in MiB */
+static double node0_possible_mib(void)
+{
+	long kb = node_meminfo_kb(0, "MemFree") + node_meminfo_kb(0, "FilePages") -
+		  node_meminfo_kb(0, "Shmem");
+
+	return kb / 1024.0;
+}
+
+enum { S_DEFAULT, S_NAIVE, S_KERNEL, S_HUGETLB, NSTRAT };
+static const char *const strat_name[NSTRAT] = { "", "_naive", "_kernel", "_hugetlb" };
+static const char *const strat_label[NSTRAT] = {
+	"lazy_cma (default search)", "naive search", "kernel's alloc_contig_pages()",
+	"hugetlb 1 GiB pages",
+};
+
+/*
+ * PREFIX MIB PCT: for every repetition and every strategy, rebuild node 0's
+ * fragmented state from the same seed, then count MIB-sized successes
+ * against floor((free + reclaimable) / MIB) and time the last success.  The
+ * naive search runs in the first repetition only (it takes minutes), and
+ * stops after 10.5 x the default search's time to its last success (at
+ * least 30 s, at most 240 s): if it has not got as many by then, the default
+ * search was more than 10 times faster, which is the goal; more would only
+ * cost time.
+ */
+static int frag_main(const char *prefix, uint64_t mib, int pct)
+{
+	struct samples cnt[NSTRAT] = { 0 }, ratio[NSTRAT] = { 0 }, last[NSTRAT] = { 0 };
+	struct samples ideal = { 0 }, used = { 0 };
+	bool capped[NSTRAT] = { false };
+	char name[96], label[96];
+	double naive_limit = 0;
+	int r, s;
+
+	for (r = 0; r < reps; r++) {
+		for (s = 0; s < NSTRAT; s++) {
+			struct frag f = { 0 };
+			double t = 0, limit = 600, id;
+			bool to = false;
+			int n;
+
+			if ((s == S_KERNEL && !have_kernel_search()) || (s == S_NAIVE && r))
+				continue;
+			if (s == S_NAIVE) {
+				limit = 10.5 * median(&last[S_DEFAULT]);
+				limit = limit < 30 ? 30 : limit > 240 ? 240 : limit;
+				naive_limit = limit;
+			}
+			settle();
+			fragment(&f, pct / 100.0);
+			id = (double)(long)(node0_possible_mib() / mib);
+			if (s == S_DEFAULT) {
+				add(&ideal, id);
+				add(&used, node0_used_pct());
+			}
+			if (s == S_HUGETLB) {
+				n = count_hugetlb_1g(&t) * (int)(1024 / mib);
+			} else {
+				set_param("naive", s == S_NAIVE);
+				if (s == S_KERNEL)
+					set_param("kernel_search", true);
+				n = count_allocs(mib * SZ_1M, limit, &t, &to);
+				set_param("naive", false);
+				if (s == S_KERNEL)
+					set_param("kernel_search", false);
+			}
+			capped[s] |= to;
+			add(&cnt[s], n);
+			add(&ratio[s], id > 0 ? n / id : -1);
+			add(&last[s], t);
+			unfragment(&f);
+			printf("# %s rep %d %-30s %3d of %.0f in %.1f s%s\n", prefix, r + 1,
+			       strat_label[s], n, id, t, to ? " [stopped at the limit]" : "");
+			fflush(stdout);
+		}
+	}
+	printf("\nnode 0 %.0f %% used, %llu MiB requests: ", median(&used),
+	       (unsigned long long)mib);
+	printf("floor((free+reclaimable) / %llu MiB) = %.0f [%.0f - %.0f]\n",
+	       (unsigned long long)mib, median(&ideal), smin(&ideal), smax(&ideal));
+	snprintf(name, sizeof(name), "%s_ideal", prefix);
+	key(name, &ideal);
+	snprintf(name, sizeof(name), "%s_used_pct", prefix);
+	key(name, &used);
+	snprintf(name, sizeof(name), "%s_naive_limit_s", prefix);
+	value(name, naive_limit);
+	for (s = 0; s < NSTRAT; s++) {
+		if (!cnt[s].n) {
+			snprintf(name, sizeof(name), "%s_success_ratio%s", prefix, strat_name[s]);
+			value(name, -1);
+			continue;
+		}
+		snprintf(label, sizeof(label), "%s: successes", strat_label[s]);
+		row(label, &cnt[s], "");
+		snprintf(label, sizeof(label), "  ÷ floored ideal%s",
+			 capped[s] ? " (stopped at limit)" : "");
+		row(label, &ratio[s], "");
+		row("  time to the last success", &last[s], "s");
+		snprintf(name, sizeof(name), "%s_allocs%s", prefix, strat_name[s]);
+		key(name, &cnt[s]);
+		snprintf(name, sizeof(name), "%s_success_ratio%s", prefix, strat_name[s]);
+		key(name, &ratio[s]);
+		snprintf(name, sizeof(name), "%s_seconds%s", prefix, strat_name[s]);
+		key(name, &last[s]);
+		snprintf(name, sizeof(name), "%s_stopped_at_limit%s", prefix, strat_name[s]);
+		value(name, capped[s]);
+	}
+	return 0;
+}
+
+/* ---- the impossible request ---- */
 
 /*
  * "All candidates pinned": fill node 0's free memory with anonymous pages,
@@ -362,23 +665,214 @@ static int pin_node0_every(uint64_t stride)
 	return ring;
 }
 
-static int count_hugetlb_1g(void)
+/*
+ * An impossible request: node 0 has far more than 768 MiB free, but a page
+ * pinned for DMA sits in every 64 MiB of it that is not the kernel's.  Both
+ * searches meet the same pins: the default one REPS times, the naive one
+ * once.
+ */
+static void impossible_request(void)
 {
-	int n;
+	struct samples smart = { 0 }, naive = { 0 };
+	bool capped = false;
+	int got = 0, ring, r;
 
-	write_str(HP1G_NODE0, "64");
-	n = (int)read_long(HP1G_NODE0);
-	write_str(HP1G_NODE0, "0");
-	return n;
+	settle();
+	ring = pin_node0_every(64 * SZ_1M);
+	value("impossible_node0_free_mib", node_meminfo_kb(0, "MemFree") / 1024);
+	for (r = 0; r < reps; r++) {
+		double t0 = now();
+
+		if (!lc_alloc(fd, 768 * SZ_1M, 0, "bench", NULL))
+			got++;
+		add(&smart, now() - t0);
+		lc_free_all(fd);
+	}
+	/* the naive search takes up to a minute here: one sample */
+	set_param("naive", true);
+	for (r = 0; r < 1; r++) {
+		double t0 = now();
+
+		if (!lc_alloc(fd, 768 * SZ_1M, 0, "bench", NULL))
+			got++;
+		add(&naive, now() - t0);
+		lc_free_all(fd);
+		capped |= now() - t0 > 60;
+	}
+	set_param("naive", false);
+	if (ring >= 0)
+		close(ring);
+	row("impossible 768 MiB request fails in", &smart, "s");
+	row("  the same, naive search", &naive, "s");
+	if (ring < 0 || got)
+		printf("  %s\n", ring < 0 ? "[no pins: io_uring failed]" : "[it succeeded!]");
+	key("impossible_fail_seconds", &smart);
+	key("impossible_fail_seconds_naive", &naive);
+	value("impossible_naive_stopped_at_limit", capped);
+	value("impossible_request_succeeded", got > 0 || ring < 0);
 }
 
-/* free + reclaimable (page cache that is not tmpfs) of node 0, in 256 MiB units */
-static double possible_256(void)
-{
-	long kb = node_meminfo_kb(0, "MemFree") + node_meminfo_kb(0, "FilePages") -
-		  node_meminfo_kb(0, "Shmem");
+/* ---- the parts ---- */
 
-	return kb / 1024.0 / 256.0;
+static int main_part(void)
+{
+	static const uint64_t sizes_mb[] = { 64, 128, 256, 512, 1024, 2048 };
+	static const struct { uint64_t len; const char *name; } small[] = {
+		{ SZ_4K, "4k" }, { 64 * 1024, "64k" }, { SZ_1M, "1m" },
+	};
+	struct samples mset1 = { 0 }, clr = { 0 }, huge = { 0 }, lazy = { 0 }, r;
+	int heap0 = heap_open("lazy_cma-node0"), sys = heap_open("system");
+	int heap1 = heap_open("lazy_cma-node1");
+	char name[96], label[96];
+	int i, k;
+
+	/* clearing: here the page allocator clears (init_on_alloc), one CPU */
+	for (k = 0; k < reps; k++) {
+		add(&mset1, memset_bw(1));
+		add(&clr, alloc_clear_bw());
+	}
+	row("memset, one thread", &mset1, "GB/s");
+	row("ALLOC 512 MiB on node 1 (init_on_alloc clears)", &clr, "GB/s");
+	r = ratios(&clr, &mset1);
+	row("  ratio", &r, "");
+	key("memset_gbps_1thread", &mset1);
+	key("alloc_clear_gbps", &clr);
+	key("alloc_clear_ratio_1thread", &r);
+
+	/* 1 GiB on node 0: hugetlb's gigantic pages cannot use ZONE_MOVABLE */
+	for (k = 0; k < reps; k++) {
+		settle();
+		add(&huge, hugetlb_1g());
+		settle();
+		add(&lazy, time_alloc(SZ_1G, 0, NULL));
+	}
+	row("hugetlb 1 GiB page, node 0: allocate + fault in", &huge, "s");
+	row("lazy_cma ALLOC 1 GiB, node 0, incl. clearing", &lazy, "s");
+	r = ratios(&lazy, &huge);
+	row("  ratio", &r, "");
+	key("hugetlb_1g_s", &huge);
+	key("lazy_1g_s", &lazy);
+	key("ratio_1g_vs_hugetlb", &r);
+
+	/* small buffers: up to 256 kept per run, 1 s at most; node 0 both */
+	for (i = 0; i < 3; i++) {
+		struct samples l = { 0 }, s = { 0 };
+
+		for (k = 0; k < reps; k++) {
+			add(&l, heap0 >= 0 ? heap_rate(heap0, small[i].len, 256, 1) : -1);
+			add(&s, sys >= 0 ? heap_rate(sys, small[i].len, 256, 1) : -1);
+		}
+		snprintf(label, sizeof(label), "lazy_cma heap node 0, %s buffers", small[i].name);
+		row(label, &l, "/s");
+		snprintf(label, sizeof(label), "system heap, %s buffers", small[i].name);
+		row(label, &s, "/s");
+		r = ratios(&l, &s);
+		row("  ratio", &r, "");
+		snprintf(name, sizeof(name), "small_heap_rate_%s_per_s", small[i].name);
+		key(name, &l);
+		snprintf(name, sizeof(name), "system_heap_rate_%s_per_s", small[i].name);
+		key(name, &s);
+		snprintf(name, sizeof(name), "small_heap_rate_vs_system_%s", small[i].name);
+		key(name, &r);
+	}
+	{
+		struct samples l = { 0 };
+
+		for (k = 0; k < reps; k++)
+			add(&l, heap0 >= 0 ? heap_rate(heap0, 64 * SZ_1M, 8, 10) : -1);
+		row("lazy_cma heap node 0, 64 MiB buffers", &l, "/s");
+		key("heap_rate_per_s_stock", &l);
+	}
+
+	/* latency vs size on node 1, the hot-plugged memory the driver is for */
+	printf("\n%8s %22s %22s %22s   (node 1, median [min - max])\n", "MiB", "ALLOC s",
+	       "heap s", "FREE s");
+	for (i = 0; i < 6; i++) {
+		uint64_t len = sizes_mb[i] * SZ_1M;
+		struct samples ta = { 0 }, th = { 0 }, tf = { 0 };
+
+		for (k = 0; k < reps; k++) {
+			struct dma_heap_allocation_data d = { .len = len, .fd_flags = O_RDWR };
+			uint64_t phys = 0;
+			double t = time_alloc(len, 1, &phys), t0;
+
+			add(&ta, t);
+			if (t > 0) {
+				t0 = now();
+				lc_free(fd, phys);
+				add(&tf, now() - t0);
+			}
+			t0 = now();
+			if (heap1 >= 0 && !ioctl(heap1, DMA_HEAP_IOCTL_ALLOC, &d)) {
+				add(&th, now() - t0);
+				close((int)d.fd);
+			}
+		}
+		printf("%8llu %8.3f [%.3f-%.3f] %8.3f [%.3f-%.3f] %8.4f [%.4f-%.4f]\n",
+		       (unsigned long long)sizes_mb[i], median(&ta), smin(&ta), smax(&ta),
+		       median(&th), smin(&th), smax(&th), median(&tf), smin(&tf), smax(&tf));
+		printf("@@S %llu %.4f %.4f %.4f %.4f %.4f %.4f %.5f %.5f %.5f\n",
+		       (unsigned long long)sizes_mb[i], median(&ta), smin(&ta), smax(&ta),
+		       median(&th), smin(&th), smax(&th), median(&tf), smin(&tf), smax(&tf));
+	}
+	printf("\n");
+	impossible_request();
+	return 0;
+}
+
+static int debug_part(void)
+{
+	int cpus = (int)sysconf(_SC_NPROCESSORS_ONLN), k;
+	struct samples m1 = { 0 }, mn = { 0 }, z1 = { 0 }, zn = { 0 }, l = { 0 }, c = { 0 }, r;
+	int heap0 = heap_open("lazy_cma-node0"), cmah;
+
+	cpus = cpus > 16 ? 16 : cpus;
+	/*
+	 * The driver clears (init_on_alloc is off here) on every CPU the caller
+	 * may run on: all of them, then only the first.  memset the same.
+	 */
+	for (k = 0; k < reps; k++) {
+		on_cpus(cpus);
+		add(&mn, memset_bw(cpus));
+		add(&zn, alloc_clear_bw());
+		on_cpus(1);
+		add(&m1, memset_bw(1));
+		add(&z1, alloc_clear_bw());
+	}
+	on_cpus(cpus);
+	printf("%d CPUs\n", cpus);
+	row("memset, all CPUs", &mn, "GB/s");
+	row("ALLOC 512 MiB on node 1, driver clears, all CPUs", &zn, "GB/s");
+	r = ratios(&zn, &mn);
+	row("  ratio", &r, "");
+	key("memset_gbps", &mn);
+	key("zero_gbps", &zn);
+	key("zero_bw_ratio", &r);
+	row("memset, one thread", &m1, "GB/s");
+	row("ALLOC 512 MiB on node 1, driver clears, one CPU", &z1, "GB/s");
+	r = ratios(&z1, &m1);
+	row("  ratio", &r, "");
+	key("memset_gbps_1thread_debug", &m1);
+	key("zero_gbps_1thread", &z1);
+	key("zero_bw_ratio_1thread", &r);
+	value("cpus", cpus);
+
+	/* 64 MiB heap buffers, node 0, against the CMA heap (cma=) */
+	find_cma_heap();
+	cmah = cma_heap[0] ? heap_open(cma_heap) : -1;
+	for (k = 0; k < reps; k++) {
+		add(&l, heap0 >= 0 ? heap_rate(heap0, 64 * SZ_1M, 8, 10) : -1);
+		add(&c, cmah >= 0 ? heap_rate(cmah, 64 * SZ_1M, 8, 10) : -1);
+	}
+	row("lazy_cma heap node 0, 64 MiB buffers", &l, "/s");
+	printf("CMA heap: %s\n", cma_heap[0] ? cma_heap : "none");
+	row("CMA heap, 64 MiB buffers", &c, "/s");
+	r = ratios(&l, &c);
+	row("  ratio", &r, "");
+	key("heap_rate_per_s", &l);
+	key("cma_heap_rate_per_s", &c);
+	key("heap_rate_vs_cma", &r);
+	return 0;
 }
 
 /*
@@ -393,12 +887,11 @@ static int scaling(int node, int max)
 	uint64_t *phys = calloc(max, sizeof(*phys));
 	int c, k, made = 0;
 	double t_build = now();
-	char json[1024] = "";
 
 	printf("%8s %14s %14s %16s\n", "regions", "lookup us", "FREE us", "ALLOC 4K ms");
 	for (c = 0; c < 4 && counts[c] <= max; c++) {
 		double tl, tfr = 0, ta = 0, t0;
-		int reps = 50;
+		int n = 50;
 
 		while (made < counts[c] && !lc_alloc(fd, SZ_4K, node, "many", &phys[made]))
 			made++;
@@ -411,7 +904,7 @@ static int scaling(int node, int max)
 			lc_find(fd, phys[(k * 7919) % made], &info);
 		}
 		tl = (now() - t0) / 1000 * 1e6;
-		for (k = 0; k < reps; k++) {
+		for (k = 0; k < n; k++) {
 			int idx = (k * 7919) % made;
 
 			t0 = now();
@@ -422,63 +915,20 @@ static int scaling(int node, int max)
 				return -1;
 			ta += now() - t0;
 		}
-		tfr = tfr / reps * 1e6;
-		ta = ta / reps * 1e3;
+		tfr = tfr / n * 1e6;
+		ta = ta / n * 1e3;
 		printf("%8d %14.1f %14.1f %16.2f\n", made, tl, tfr, ta);
-		snprintf(json + strlen(json), sizeof(json) - strlen(json),
-			 "%s{\"regions\": %d, \"lookup_us\": %.1f, \"free_us\": %.1f, \"alloc_4k_ms\": %.2f}",
-			 c ? ", " : "", made, tl, tfr, ta);
+		printf("@@R %d %.1f %.1f %.2f\n", made, tl, tfr, ta);
 	}
 	printf("%d regions made and looked up in %.0f s\n", made, now() - t_build);
-	fprintf(js, "@@BENCH_SCALING@@\n[%s]\n@@BENCH_SCALING_END@@\n", json);
 	lc_free_all(fd);
 	free(phys);
 	return made;
 }
 
-/*
- * "lazy_cma_bench search": the two parts where the search strategy decides,
- * with the default search only (a quick before/after of a search change):
- * the impossible request on pinned node 0, then 256 MiB ALLOCs at 75 %
- * fragmentation.
- */
-static int search_only(void)
-{
-	double fail_s, frag_s, possible;
-	struct frag f = { 0 };
-	long used;
-	bool to;
-	int ring, got, n;
-
-	settle();
-	ring = pin_node0_every(64 * SZ_1M);
-	got = count_allocs(768 * SZ_1M, 60, &fail_s, &to);
-	if (ring >= 0)
-		close(ring);
-	printf("%-44s %10.3f s%s\n", "impossible 768 MiB request fails in", fail_s,
-	       ring < 0 ? "  [no pins: io_uring failed]" : got ? "  [it succeeded!]" : "");
-	settle();
-	fragment(&f, 0.75);
-	used = node0_used_pct();
-	possible = possible_256();
-	n = count_allocs(256 * SZ_1M, 600, &frag_s, &to);
-	printf("node 0 %ld %% used: %.2f x 256 MiB free+reclaimable\n", used, possible);
-	printf("%-44s %10d  (ratio %.2f, %.1f s)%s\n", "lazy_cma 256 MiB ALLOCs", n,
-	       n / possible, frag_s, to ? "  [stopped at the limit]" : "");
-	unfragment(&f);
-	return ring < 0 || got;
-}
-
 int main(int argc, char **argv)
 {
-	static const uint64_t sizes_mb[] = { 64, 128, 256, 512, 1024, 2048 };
-	double mbw, t1g, thuge, zero_t, zbw, lazy_rate = 0, cma_rate = 0;
-	double fail_smart, fail_naive, possible, frag_s, frag_naive_s;
-	bool to, to_naive_frag, naive_capped, impossible_made = false;
-	int i, heap1, cmah, n_smart, n_naive, n_huge, huge_tries;
-	long used_pct, impossible_free_mib;
-	struct frag f = { 0 };
-	char kernel[128] = "", sizes_json[2048] = "";
+	char kernel[128] = "";
 	FILE *v;
 
 	/* the fragmenter's sockets need many descriptors */
@@ -487,159 +937,39 @@ int main(int argc, char **argv)
 
 		setrlimit(RLIMIT_NOFILE, &rl);
 	}
+	setvbuf(stdout, NULL, _IOLBF, 0);
 	fd = lc_open();
 	if (fd < 0) {
 		perror("/dev/lazy_cma");
 		return 1;
 	}
-	js = stdout;
-	if (argc > 1 && !strcmp(argv[1], "scale"))
-		return scaling(1, argc > 2 ? atoi(argv[2]) : 10000) > 0 ? 0 : 1;
-	if (argc > 1 && !strcmp(argv[1], "search"))
-		return search_only();
-
 	v = fopen("/proc/sys/kernel/osrelease", "r");
 	if (v && fgets(kernel, sizeof(kernel), v))
 		kernel[strcspn(kernel, "\n")] = '\0';
 	if (v)
 		fclose(v);
+	printf("@@KERNEL %s\n", kernel);
+	printf("@@V node0_mib %ld\n@@V node1_mib %ld\n", node_meminfo_kb(0, "MemTotal") / 1024,
+	       node_meminfo_kb(1, "MemTotal") / 1024);
 
-	mbw = memset_bw();
-	/* zeroing: a 512 MiB ALLOC on empty, movable node 1 is nearly all zeroing */
-	zero_t = time_alloc(512 * SZ_1M, 1, NULL);
-	zbw = zero_t > 0 ? 512.0 * SZ_1M / zero_t / 1e9 : 0;
-	printf("%-44s %10.3f GB/s\n", "memset bandwidth (user space, one thread)", mbw);
-	printf("%-44s %10.3f GB/s  (ratio %.2f)\n", "ALLOC 512 MiB on node 1 (zeroing)", zbw, zbw / mbw);
-
-	/* 1 GiB on node 0: hugetlb's gigantic pages cannot use ZONE_MOVABLE */
-	settle();
-	thuge = hugetlb_1g(&huge_tries);
-	settle();
-	t1g = time_alloc(SZ_1G, 0, NULL);
-	printf("%-44s %10.3f s  (try %d)\n", "hugetlb 1 GiB page, node 0: allocate + fault in",
-	       thuge, huge_tries);
-	printf("%-44s %10.3f s  (ratio %.2f)\n", "lazy_cma ALLOC 1 GiB, node 0, incl. zeroing",
-	       t1g, thuge > 0 ? t1g / thuge : -1);
-
-	/* latency vs size on node 1, the hot-plugged memory the driver is for */
-	printf("\n%8s %14s %14s %12s   (node 1)\n", "MiB", "ALLOC s", "heap s", "FREE s");
-	heap1 = heap_open("lazy_cma-node1");
-	for (i = 0; i < 6; i++) {
-		uint64_t len = sizes_mb[i] * SZ_1M, phys = 0;
-		double ta = time_alloc(len, 1, &phys), tf = 0, th = -1, t0;
-
-		if (ta > 0) {
-			t0 = now();
-			lc_free(fd, phys);
-			tf = now() - t0;
-		}
-		{
-			struct dma_heap_allocation_data d = { .len = len, .fd_flags = O_RDWR };
-
-			t0 = now();
-			if (heap1 >= 0 && !ioctl(heap1, DMA_HEAP_IOCTL_ALLOC, &d)) {
-				th = now() - t0;
-				close((int)d.fd);
-			}
-		}
-		printf("%8llu %14.3f %14.3f %12.4f\n", (unsigned long long)sizes_mb[i], ta, th, tf);
-		snprintf(sizes_json + strlen(sizes_json), sizeof(sizes_json) - strlen(sizes_json),
-			 "%s{\"mib\": %llu, \"alloc_s\": %.4f, \"heap_s\": %.4f, \"free_s\": %.5f}",
-			 i ? ", " : "", (unsigned long long)sizes_mb[i], ta, th, tf);
+	if (argc > 1 && !strcmp(argv[1], "scale"))
+		return scaling(1, argc > 2 ? atoi(argv[2]) : 10000) > 0 ? 0 : 1;
+	if (argc > 1 && !strcmp(argv[1], "main")) {
+		reps = argc > 2 ? atoi(argv[2]) : reps;
+	} else if (argc > 1 && !strcmp(argv[1], "debug")) {
+		reps = argc > 2 ? atoi(argv[2]) : reps;
+	} else if (argc > 5 && !strcmp(argv[1], "frag")) {
+		reps = atoi(argv[5]);
+	} else if (argc > 4 && !strcmp(argv[1], "frag")) {
+		;
+	} else {
+		fprintf(stderr, "usage: see the top of lazy_cma_bench.c\n");
+		return 2;
 	}
-
-	/* heap throughput against the CMA heap: both on node 0, 64 MiB buffers */
-	find_cma_heap();
-	cmah = cma_heap[0] ? heap_open(cma_heap) : -1;
-	{
-		int heap0 = heap_open("lazy_cma-node0");
-
-		if (heap0 >= 0)
-			lazy_rate = heap_rate(heap0, 8);
-		if (cmah >= 0)
-			cma_rate = heap_rate(cmah, 8);
-		if (heap0 >= 0)
-			close(heap0);
-	}
-	printf("\n%-44s %10.2f /s\n", "lazy_cma heap node 0, 64 MiB buffers", lazy_rate);
-	printf("%-44s %10.2f /s  (%s)\n", "CMA heap, 64 MiB buffers", cma_rate,
-	       cma_heap[0] ? cma_heap : "no CMA heap");
-
-	/*
-	 * An impossible request: node 0 has far more than 768 MiB free, but a
-	 * page pinned for DMA sits in every 64 MiB of it that is not the
-	 * kernel's.  Both strategies meet the same pins.
-	 */
-	{
-		bool to_smart, to_naive;
-		int got, ring;
-
-		settle();
-		ring = pin_node0_every(64 * SZ_1M);
-		impossible_free_mib = node_meminfo_kb(0, "MemFree") / 1024;
-		got = count_allocs(768 * SZ_1M, 60, &fail_smart, &to_smart);
-		set_naive(1);
-		got += count_allocs(768 * SZ_1M, 60, &fail_naive, &to_naive);
-		set_naive(0);
-		if (ring >= 0)
-			close(ring);
-		naive_capped = to_naive;
-		impossible_made = got > 0 || ring < 0;
-		printf("%-44s %10.3f s (naive %s%.1f s; node 0 has %ld MiB free)%s\n",
-		       "impossible 768 MiB request fails in", fail_smart,
-		       to_naive ? "> " : "", fail_naive, impossible_free_mib,
-		       ring < 0 ? "  [no pins: io_uring failed]" :
-		       got ? "  [it succeeded!]" : "");
-	}
-
-	/* fragmentation: 75 % of node 0 in page cache, anonymous memory and slab */
-	settle();
-	fragment(&f, 0.75);
-	used_pct = node0_used_pct();
-	possible = possible_256();
-	n_smart = count_allocs(256 * SZ_1M, 600, &frag_s, &to);
-	set_naive(1);
-	n_naive = count_allocs(256 * SZ_1M, 300, &frag_naive_s, &to_naive_frag);
-	set_naive(0);
-	n_huge = count_hugetlb_1g();
-	printf("\nnode 0 %ld %% used (%d pieces, %d socket pairs): %.2f x 256 MiB free+reclaimable\n",
-	       used_pct, f.npieces, f.nsock, possible);
-	printf("%-44s %10d  (ratio %.2f, %.1f s)\n", "lazy_cma 256 MiB ALLOCs", n_smart,
-	       n_smart / possible, frag_s);
-	printf("%-44s %10d  (ratio %.2f, %.1f s)%s\n", "naive strategy", n_naive, n_naive / possible,
-	       frag_naive_s, to_naive_frag ? "  [stopped at the limit]" : "");
-	printf("%-44s %10d  (ratio %.2f, as 4 x 256 MiB each)\n", "hugetlb 1 GiB pages", n_huge,
-	       4 * n_huge / possible);
-	unfragment(&f);
-
-	fprintf(js, "@@BENCH_JSON@@\n{\n");
-	fprintf(js, "  \"kernel\": \"%s\",\n  \"guest_mem_mib\": %ld,\n", kernel,
-		meminfo_kb("MemTotal") / 1024);
-	fprintf(js, "  \"node0_mib\": %ld,\n  \"node1_mib\": %ld,\n",
-		node_meminfo_kb(0, "MemTotal") / 1024, node_meminfo_kb(1, "MemTotal") / 1024);
-	fprintf(js, "  \"memset_gbps\": %.3f,\n  \"zero_gbps\": %.3f,\n", mbw, zbw);
-	fprintf(js, "  \"zero_bw_ratio\": %.3f,\n", zbw / mbw);
-	fprintf(js, "  \"hugetlb_1g_s\": %.4f,\n  \"hugetlb_1g_tries\": %d,\n  \"lazy_1g_s\": %.4f,\n",
-		thuge, huge_tries, t1g);
-	fprintf(js, "  \"ratio_1g_vs_hugetlb\": %.3f,\n", thuge > 0 && t1g > 0 ? t1g / thuge : -1);
-	fprintf(js, "  \"heap_rate_per_s\": %.3f,\n  \"cma_heap_rate_per_s\": %.3f,\n",
-		lazy_rate, cma_rate);
-	fprintf(js, "  \"heap_rate_vs_cma\": %.3f,\n", cma_rate > 0 ? lazy_rate / cma_rate : -1);
-	fprintf(js, "  \"frag_node0_used_pct\": %ld,\n", used_pct);
-	fprintf(js, "  \"frag_possible_256\": %.2f,\n", possible);
-	fprintf(js, "  \"frag_allocs\": %d,\n  \"frag_allocs_naive\": %d,\n  \"frag_hugetlb_1g\": %d,\n",
-		n_smart, n_naive, n_huge);
-	fprintf(js, "  \"frag_success_ratio\": %.3f,\n", n_smart / possible);
-	fprintf(js, "  \"frag_success_ratio_naive\": %.3f,\n", n_naive / possible);
-	fprintf(js, "  \"frag_success_ratio_hugetlb\": %.3f,\n", 4 * n_huge / possible);
-	fprintf(js, "  \"frag_seconds\": %.2f,\n  \"frag_seconds_naive\": %.2f,\n", frag_s,
-		frag_naive_s);
-	fprintf(js, "  \"frag_naive_stopped_at_limit\": %s,\n", to_naive_frag ? "true" : "false");
-	fprintf(js, "  \"impossible_fail_seconds\": %.4f,\n", fail_smart);
-	fprintf(js, "  \"impossible_fail_seconds_naive\": %.4f,\n", fail_naive);
-	fprintf(js, "  \"impossible_naive_stopped_at_limit\": %s,\n", naive_capped ? "true" : "false");
-	fprintf(js, "  \"impossible_request_succeeded\": %s,\n", impossible_made ? "true" : "false");
-	fprintf(js, "  \"impossible_node0_free_mib\": %ld,\n", impossible_free_mib);
-	fprintf(js, "  \"sizes\": [%s]\n}\n@@BENCH_JSON_END@@\n", sizes_json);
-	return 0;
+	reps = reps < 1 ? 1 : reps > MAX_REPS ? MAX_REPS : reps;
+	if (!strcmp(argv[1], "main"))
+		return main_part();
+	if (!strcmp(argv[1], "debug"))
+		return debug_part();
+	return frag_main(argv[2], strtoull(argv[3], NULL, 0), atoi(argv[4]));
 }
