@@ -133,6 +133,7 @@ static inline bool lazy_cma_pageblock_refused(unsigned long pfn)
 #endif
 }
 
+/*
  * alloc_contig_pages() (the kernel's own search for a contiguous window) is
  * exported by 7.3 (as alloc_contig_pages_noprof() behind a macro); Debian's
  * 6.1 and 6.12 build it but export only alloc_contig_range().  Only the

@@ -606,6 +606,8 @@ TEST_F_TIMEOUT(margin, per_zone, 300)
 	lc_free_all(self->fd);
 	EXPECT_EQ(0, block_set(block, "offline"));
 	EXPECT_EQ(0, block_set(block, "online_movable"));
+}
+
 #define KSEARCH "/sys/module/lazy_cma/parameters/kernel_search"
 
 /* does the running kernel export alloc_contig_pages()? */
