@@ -428,12 +428,13 @@ static void unfragment(struct frag *f)
 }
 
 /*
- * @len allocations on node 0 until one fails or @limit seconds pass (the
+ * @len allocations on node 0 until one fails, @max succeeded or @limit
+ * seconds passed (the
  * naive strategy can take very long), in a child that reports each address;
  * all freed again.  Returns the count; *last gets the time from the start to
  * the last success (0 if none).
  */
-static int count_allocs(uint64_t len, double limit, double *last, bool *timed_out)
+static int count_allocs(uint64_t len, int max, double limit, double *last, bool *timed_out)
 {
 	uint64_t phys;
 	int p[2], n = 0, status;
@@ -448,7 +449,7 @@ static int count_allocs(uint64_t len, double limit, double *last, bool *timed_ou
 		int cfd = lc_open();
 
 		close(p[0]);
-		while (n++ < 64 && !lc_alloc(cfd, len, 0, "bench", &phys))
+		while (n++ < max && !lc_alloc(cfd, len, 0, "bench", &phys))
 			if (write(p[1], &phys, sizeof(phys)) != sizeof(phys))
 				break;
 		_exit(0);
@@ -508,6 +509,155 @@ static double node0_possible_mib(void)
 	return kb / 1024.0;
 }
 
+/*
+ * What could any search get out of node 0 as it is, under the driver's
+ * rules?  Two upper bounds, both read from the kernel's own accounts:
+ *  - memory: (free + reclaimable) less what every zone the driver takes from
+ *    (ZONE_MOVABLE, ZONE_NORMAL, ZONE_DMA32) must keep: its high watermark,
+ *    its largest lowmem_reserve ("protection") and reserve_mb;
+ *  - obstacles: a window must start on a pageblock and may not hold a page
+ *    that cannot be migrated (in use and neither on an LRU list nor anonymous
+ *    or shmem memory waiting to get there: slab, page tables, kernel
+ *    allocations) nor a hole; so every run of clean pageblocks of a zone
+ *    holds floor(run / size) windows.
+ * The smaller one is the bound; how many windows each zone alone could
+ * hold above its margin is printed too (migration may move pages between
+ * zones, so that sum is no bound).
+ */
+struct zinfo {
+	char name[16];
+	long free, high, prot, start, spanned, managed;
+};
+
+#define KPF_LRU		5
+#define KPF_SLAB	7
+#define KPF_ANON	12
+#define KPF_SWAPBACKED	14
+#define KPF_NOPAGE	20
+#define KPF_THP		22
+
+static int node0_zones(struct zinfo *z, int max)
+{
+	FILE *f = fopen("/proc/zoneinfo", "r");
+	char line[512], name[16];
+	int n = -1, node;
+	long v;
+
+	if (!f)
+		return 0;
+	while (fgets(line, sizeof(line), f)) {
+		char *p;
+
+		if (sscanf(line, "Node %d, zone %15s", &node, name) == 2) {
+			/* node 0's zones come first */
+			if (node != 0 || n + 1 >= max)
+				break;
+			n++;
+			memset(&z[n], 0, sizeof(z[n]));
+			snprintf(z[n].name, sizeof(z[n].name), "%s", name);
+			continue;
+		}
+		if (n < 0)
+			continue;
+		if (sscanf(line, " pages free %ld", &v) == 1)
+			z[n].free = v;
+		else if (sscanf(line, " high %ld", &v) == 1)
+			z[n].high = v;
+		else if (sscanf(line, " spanned %ld", &v) == 1)
+			z[n].spanned = v;
+		else if (sscanf(line, " managed %ld", &v) == 1)
+			z[n].managed = v;
+		else if (sscanf(line, " start_pfn: %ld", &v) == 1)
+			z[n].start = v;
+		else if ((p = strstr(line, "protection: ("))) {
+			for (p += 13; *p && *p != ')'; p++) {
+				v = strtol(p, &p, 10);
+				z[n].prot = v > z[n].prot ? v : z[n].prot;
+				if (*p == ')')
+					break;
+			}
+		}
+	}
+	fclose(f);
+	return n + 1;
+}
+
+static bool driver_zone(const struct zinfo *z)
+{
+	return z->managed > 0 && (!strcmp(z->name, "Normal") || !strcmp(z->name, "DMA32") ||
+				  !strcmp(z->name, "Movable"));
+}
+
+/* windows of @pages pages among the clean pageblocks of @z */
+static long zone_clean_windows(const struct zinfo *z, long pages, int kf, int kc)
+{
+	long pb = 512, pfn = (z->start + pb - 1) / pb * pb, end = z->start + z->spanned;
+	long run = 0, wins = 0;
+	uint64_t flags[512], count[512];
+
+	for (; pfn + pb <= end; pfn += pb) {
+		bool clean = pread(kf, flags, sizeof(flags), pfn * 8) == sizeof(flags) &&
+			     pread(kc, count, sizeof(count), pfn * 8) == sizeof(count);
+		int i;
+
+		for (i = 0; clean && i < pb; i++) {
+			uint64_t k = flags[i];
+
+			if (k & (1ULL << KPF_NOPAGE) || k & (1ULL << KPF_SLAB))
+				clean = false;
+			else if (count[i] && !(k & (1ULL << KPF_LRU | 1ULL << KPF_ANON |
+						  1ULL << KPF_SWAPBACKED | 1ULL << KPF_THP)))
+				clean = false;
+		}
+		if (clean) {
+			run += pb;
+			continue;
+		}
+		wins += run / pages;
+		run = 0;
+	}
+	return wins + run / pages;
+}
+
+/* the smaller of the two bounds, in windows of @mib; both printed */
+static long node0_bound(uint64_t mib)
+{
+	long pages = (long)mib * 256, keep_mb = read_long("/sys/module/lazy_cma/parameters/reserve_mb");
+	long keep = 0, free = 0, wins = 0, per_zone = 0, mem;
+	struct zinfo z[8];
+	int n = node0_zones(z, 8), kf = open("/proc/kpageflags", O_RDONLY);
+	int kc = open("/proc/kpagecount", O_RDONLY), i;
+
+	if (kf < 0 || kc < 0 || keep_mb < 0) {
+		close(kf);
+		close(kc);
+		return -1;
+	}
+	printf("# node 0 zones: free, keep (high + protection + reserve_mb), windows\n");
+	for (i = 0; i < n; i++) {
+		long k = z[i].high + z[i].prot + keep_mb * 256, w;
+
+		if (!driver_zone(&z[i]))
+			continue;
+		w = zone_clean_windows(&z[i], pages, kf, kc);
+		printf("#   %-8s free %6ld MiB, keep %4ld MiB, %ld windows among clean pageblocks, %ld above its margin\n",
+		       z[i].name, z[i].free / 256, k / 256, w,
+		       z[i].free > k ? (z[i].free - k) / pages : 0);
+		keep += k;
+		free += z[i].free;
+		wins += w;
+		per_zone += z[i].free > k ? (z[i].free - k) / pages : 0;
+	}
+	close(kf);
+	close(kc);
+	/* the reclaimable page cache, in pages, of the node as a whole */
+	free += (node_meminfo_kb(0, "FilePages") - node_meminfo_kb(0, "Shmem")) / 4;
+	mem = free > keep ? (free - keep) / pages : 0;
+	printf("# bounds: memory above the margins %ld, clean windows %ld (per zone alone %ld)\n",
+	       mem, wins, per_zone);
+	return mem < wins ? mem : wins;
+}
+
 enum { S_DEFAULT, S_NAIVE, S_KERNEL, S_HUGETLB, NSTRAT };
 static const char *const strat_name[NSTRAT] = { "", "_naive", "_kernel", "_hugetlb" };
 static const char *const strat_label[NSTRAT] = {
@@ -528,7 +678,8 @@ static const char *const strat_label[NSTRAT] = {
 static int frag_main(const char *prefix, uint64_t mib, int pct)
 {
 	struct samples cnt[NSTRAT] = { 0 }, ratio[NSTRAT] = { 0 }, last[NSTRAT] = { 0 };
-	struct samples ideal = { 0 }, used = { 0 };
+	struct samples ideal = { 0 }, used = { 0 }, bound = { 0 }, vs_bound = { 0 };
+	struct samples clean = { 0 }, build = { 0 };
 	bool capped[NSTRAT] = { false };
 	char name[96], label[96];
 	double naive_limit = 0;
@@ -549,11 +700,15 @@ static int frag_main(const char *prefix, uint64_t mib, int pct)
 				naive_limit = limit;
 			}
 			settle();
+			t = now();
 			fragment(&f, pct / 100.0);
+			add(&build, now() - t);
+			t = 0;
 			id = (double)(long)(node0_possible_mib() / mib);
 			if (s == S_DEFAULT) {
 				add(&ideal, id);
 				add(&used, node0_used_pct());
+				add(&bound, node0_bound(mib));
 			}
 			if (s == S_HUGETLB) {
 				n = count_hugetlb_1g(&t) * (int)(1024 / mib);
@@ -561,7 +716,7 @@ static int frag_main(const char *prefix, uint64_t mib, int pct)
 				set_param("naive", s == S_NAIVE);
 				if (s == S_KERNEL)
 					set_param("kernel_search", true);
-				n = count_allocs(mib * SZ_1M, limit, &t, &to);
+				n = count_allocs(mib * SZ_1M, 64, limit, &t, &to);
 				set_param("naive", false);
 				if (s == S_KERNEL)
 					set_param("kernel_search", false);
@@ -573,6 +728,22 @@ static int frag_main(const char *prefix, uint64_t mib, int pct)
 			unfragment(&f);
 			printf("# %s rep %d %-30s %3d of %.0f in %.1f s%s\n", prefix, r + 1,
 			       strat_label[s], n, id, t, to ? " [stopped at the limit]" : "");
+			if (s == S_DEFAULT && bound.v[bound.n - 1] > 0)
+				add(&vs_bound, n / bound.v[bound.n - 1]);
+			/*
+			 * As many on the same node without fragmentation: the
+			 * time that migration is not to blame for (clearing,
+			 * isolation), a floor for every strategy.
+			 */
+			if (s == S_DEFAULT && n > 0) {
+				double tc;
+
+				settle();
+				if (count_allocs(mib * SZ_1M, n, limit, &tc, &to) == n)
+					add(&clean, tc);
+				printf("# %s rep %d %d on node 0 unfragmented in %.1f s\n",
+				       prefix, r + 1, n, tc);
+			}
 			fflush(stdout);
 		}
 	}
@@ -584,6 +755,18 @@ static int frag_main(const char *prefix, uint64_t mib, int pct)
 	key(name, &ideal);
 	snprintf(name, sizeof(name), "%s_used_pct", prefix);
 	key(name, &used);
+	printf("bound: min(memory above the zones' margins, clean windows) = %.0f [%.0f - %.0f]\n",
+	       median(&bound), smin(&bound), smax(&bound));
+	row("rebuilding the fragmented state", &build, "s");
+	snprintf(name, sizeof(name), "%s_bound", prefix);
+	key(name, &bound);
+	snprintf(name, sizeof(name), "%s_success_ratio_bound", prefix);
+	key(name, &vs_bound);
+	if (clean.n) {
+		row("default's count on the node unfragmented", &clean, "s");
+		snprintf(name, sizeof(name), "%s_seconds_clean", prefix);
+		key(name, &clean);
+	}
 	snprintf(name, sizeof(name), "%s_naive_limit_s", prefix);
 	value(name, naive_limit);
 	for (s = 0; s < NSTRAT; s++) {
