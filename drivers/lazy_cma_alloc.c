@@ -869,42 +869,75 @@ static int lazy_cma_zone_alloc_naive(struct lazy_cma_range *range, struct zone *
 }
 
 #ifdef LAZY_CMA_HAVE_ALLOC_CONTIG_PAGES
+/* the zone modifier that makes @idx the highest zone a gfp mask may use */
+static gfp_t lazy_cma_zone_gfp(enum zone_type idx)
+{
+	switch (idx) {
+	case ZONE_MOVABLE:
+		return __GFP_HIGHMEM | __GFP_MOVABLE;
+#ifdef CONFIG_ZONE_DMA32
+	case ZONE_DMA32:
+		return __GFP_DMA32;
+#endif
+	default:
+		return 0;
+	}
+}
+
 /*
  * The kernel's own search, kept as a baseline for the benchmark
- * (kernel_search=1): alloc_contig_pages() walks the node's zones from
- * ZONE_MOVABLE down (ZONE_DMA included), bottom-up in steps of the request's
- * length, and takes the first window its own scan accepts.  It chooses the
- * window itself, so the claim can only come after: a window that overlaps
- * another claim or an offlining in progress is given back (-EBUSY), which
- * also lets that offlining finish.  Its failed attempts may have undone an
- * offlining's isolation anywhere in the node, so the whole node counts as
- * failed (see lazy_cma_failed_lo).  It takes the request's whole
- * pageblocks, as the search does; a window that does not start on a
- * pageblock boundary (lengths that are not a power of two) is given back.
+ * (kernel_search=1): alloc_contig_pages() walks the zones at and below the
+ * one its gfp mask names, bottom-up in steps of the request's length, and
+ * takes the first window its own scan accepts.  It is asked zone by zone,
+ * in the search's order, and only for a zone that has the request above its
+ * safety margin (left alone, it would start in ZONE_NORMAL every time, and
+ * a ZONE_NORMAL below its margin would refuse every request).  It chooses
+ * the window itself, so the claim can only come after: a window that
+ * overlaps another claim or an offlining in progress is given back
+ * (-EBUSY), which also lets that offlining finish.  A window in a lower
+ * zone than asked (ZONE_DMA, below ZONE_DMA32) is given back too.  Its
+ * failed attempts may have undone an offlining's isolation anywhere in the
+ * node, so the whole node counts as failed (see lazy_cma_failed_lo).  It
+ * takes the request's whole pageblocks, as the search does.
  */
 static int lazy_cma_node_alloc_kernel(struct lazy_cma_range *range, int nid,
 				      const struct lazy_cma_want *w)
 {
 	unsigned long n = w->held, pfn, bad;
 	nodemask_t only = NODE_MASK_NONE;
-	struct page *page;
-	int ret = -EBUSY;
+	struct page *page = NULL;
+	struct zone *zone = NULL;
+	int i;
 
 	node_set(nid, only);
-	page = lazy_cma_alloc_contig_pages(n, LAZY_CMA_GFP | __GFP_HIGHMEM |
-					   __GFP_MOVABLE, nid, &only);
-	lazy_cma_note_failed(node_start_pfn(nid), node_spanned_pages(nid));
+	for (i = 0; i < ARRAY_SIZE(lazy_cma_zone_order) && !page; i++) {
+		zone = &NODE_DATA(nid)->node_zones[lazy_cma_zone_order[i]];
+		if (!populated_zone(zone) || !lazy_cma_zone_grant(zone, n))
+			continue;
+		page = lazy_cma_alloc_contig_pages(n, LAZY_CMA_GFP |
+						   lazy_cma_zone_gfp(zone_idx(zone)),
+						   nid, &only);
+		lazy_cma_zone_ungrant(zone, n);
+		lazy_cma_note_failed(node_start_pfn(nid), node_spanned_pages(nid));
+		if (page && page_zone(page) != zone) {
+			lazy_cma_free_pages(page_to_pfn(page), n);
+			page = NULL;
+		}
+		if (!page && fatal_signal_pending(current))
+			return -EINTR;
+	}
 	if (!page)
-		return fatal_signal_pending(current) ? -EINTR : -ENOMEM;
+		return -ENOMEM;
 	pfn = page_to_pfn(page);
 	/* the pages left the free count: the zone must still keep its margin */
-	if (!lazy_cma_zone_grant(page_zone(page), 0)) {
-		ret = -ENOMEM;
-		goto out_free;
+	if (!lazy_cma_zone_grant(zone, 0)) {
+		lazy_cma_free_pages(pfn, n);
+		return -ENOMEM;
 	}
-	if (!IS_ALIGNED(pfn, pageblock_nr_pages) ||
-	    !lazy_cma_try_claim(&range->claim, pfn, n, &bad))
-		goto out_free;
+	if (!lazy_cma_try_claim(&range->claim, pfn, n, &bad)) {
+		lazy_cma_free_pages(pfn, n);
+		return -EBUSY;
+	}
 
 	range->pfn = pfn;
 	range->nr_pages = w->nr;
@@ -917,10 +950,6 @@ static int lazy_cma_node_alloc_kernel(struct lazy_cma_range *range, int nid,
 	lazy_cma_free_pages(pfn, n);
 	lazy_cma_unclaim(&range->claim);
 	return -EBUSY;
-
-out_free:
-	lazy_cma_free_pages(pfn, n);
-	return ret;
 }
 #endif
 
