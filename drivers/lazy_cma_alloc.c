@@ -894,9 +894,11 @@ static gfp_t lazy_cma_zone_gfp(enum zone_type idx)
  * a ZONE_NORMAL below its margin would refuse every request).  It chooses
  * the window itself, so the claim can only come after: a window that
  * overlaps another claim or an offlining in progress is given back
- * (-EBUSY), which also lets that offlining finish.  A window in a lower
- * zone than asked (ZONE_DMA, below ZONE_DMA32) is given back too.  Its
- * failed attempts may have undone an offlining's isolation anywhere in the
+ * (-EBUSY), which also lets that offlining finish.  The kernel walks on
+ * to the zones below the one asked (ZONE_NORMAL, ZONE_DMA32, ZONE_DMA): a
+ * window it finds there was not counted in flight while it was taken, and
+ * is kept only if that zone keeps its margin now; one in ZONE_DMA is given
+ * back.  Its failed attempts may have undone an offlining's isolation anywhere in the
  * node, so the whole node counts as failed (see lazy_cma_failed_lo).  It
  * takes the request's whole pageblocks, as the search does.
  */
@@ -919,10 +921,15 @@ static int lazy_cma_node_alloc_kernel(struct lazy_cma_range *range, int nid,
 						   nid, &only);
 		lazy_cma_zone_ungrant(zone, n);
 		lazy_cma_note_failed(node_start_pfn(nid), node_spanned_pages(nid));
-		if (page && page_zone(page) != zone) {
+		/* the kernel walks on below the zone asked: the check is below */
+		if (page)
+			zone = page_zone(page);
+#ifdef CONFIG_ZONE_DMA
+		if (page && zone_idx(zone) == ZONE_DMA) {
 			lazy_cma_free_pages(page_to_pfn(page), n);
 			page = NULL;
 		}
+#endif
 		if (!page && fatal_signal_pending(current))
 			return -EINTR;
 	}

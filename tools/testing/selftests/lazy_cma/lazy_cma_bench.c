@@ -512,14 +512,18 @@ static double node0_possible_mib(void)
 /*
  * What could any search get out of node 0 as it is, under the driver's
  * rules?  Two upper bounds, both read from the kernel's own accounts:
- *  - memory: (free + reclaimable) less what every zone the driver takes from
- *    (ZONE_MOVABLE, ZONE_NORMAL, ZONE_DMA32) must keep: its high watermark,
- *    its largest lowmem_reserve ("protection") and reserve_mb;
+ *  - memory: what every zone the driver takes from (ZONE_MOVABLE,
+ *    ZONE_NORMAL, ZONE_DMA32) has free above what it must keep (its high
+ *    watermark, its largest lowmem_reserve, "protection", and reserve_mb),
+ *    plus the node's reclaimable page cache;
  *  - obstacles: a window must start on a pageblock and may not hold a page
- *    that cannot be migrated (in use and neither on an LRU list nor anonymous
- *    or shmem memory waiting to get there: slab, page tables, kernel
- *    allocations) nor a hole; so every run of clean pageblocks of a zone
- *    holds floor(run / size) windows.
+ *    that cannot be migrated: slab, page tables, reserved, offline or
+ *    poisoned pages, holes, and pages mapped to user space that are neither
+ *    on an LRU list nor anonymous or shmem memory on its way there; so every
+ *    run of clean pageblocks of a zone holds floor(run / size) windows.
+ *    /proc/kpageflags shows no flag for a page the kernel took straight
+ *    from the page allocator (vmalloc, stacks): such pages count as clean,
+ *    which can only make the bound higher.
  * The smaller one is the bound; how many windows each zone alone could
  * hold above its margin is printed too (migration may move pages between
  * zones, so that sum is no bound).
@@ -533,8 +537,16 @@ struct zinfo {
 #define KPF_SLAB	7
 #define KPF_ANON	12
 #define KPF_SWAPBACKED	14
+#define KPF_HWPOISON	19
 #define KPF_NOPAGE	20
 #define KPF_THP		22
+#define KPF_OFFLINE	23
+#define KPF_PGTABLE	26
+#define KPF_RESERVED	32	/* a kernel-hacking flag: not in the uapi header */
+#define KPF_STUCK	(1ULL << KPF_SLAB | 1ULL << KPF_HWPOISON | 1ULL << KPF_NOPAGE | \
+			 1ULL << KPF_OFFLINE | 1ULL << KPF_PGTABLE | 1ULL << KPF_RESERVED)
+#define KPF_MOVES	(1ULL << KPF_LRU | 1ULL << KPF_ANON | 1ULL << KPF_SWAPBACKED | \
+			 1ULL << KPF_THP)
 
 static int node0_zones(struct zinfo *z, int max)
 {
@@ -603,10 +615,8 @@ static long zone_clean_windows(const struct zinfo *z, long pages, int kf, int kc
 		for (i = 0; clean && i < pb; i++) {
 			uint64_t k = flags[i];
 
-			if (k & (1ULL << KPF_NOPAGE) || k & (1ULL << KPF_SLAB))
-				clean = false;
-			else if (count[i] && !(k & (1ULL << KPF_LRU | 1ULL << KPF_ANON |
-						  1ULL << KPF_SWAPBACKED | 1ULL << KPF_THP)))
+			/* kpagecount: how often the page is mapped */
+			if (k & KPF_STUCK || (count[i] && !(k & KPF_MOVES)))
 				clean = false;
 		}
 		if (clean) {
@@ -623,7 +633,7 @@ static long zone_clean_windows(const struct zinfo *z, long pages, int kf, int kc
 static long node0_bound(uint64_t mib)
 {
 	long pages = (long)mib * 256, keep_mb = read_long("/sys/module/lazy_cma/parameters/reserve_mb");
-	long keep = 0, free = 0, wins = 0, per_zone = 0, mem;
+	long free = 0, wins = 0, per_zone = 0, mem;
 	struct zinfo z[8];
 	int n = node0_zones(z, 8), kf = open("/proc/kpageflags", O_RDONLY);
 	int kc = open("/proc/kpagecount", O_RDONLY), i;
@@ -643,8 +653,8 @@ static long node0_bound(uint64_t mib)
 		printf("#   %-8s free %6ld MiB, keep %4ld MiB, %ld windows among clean pageblocks, %ld above its margin\n",
 		       z[i].name, z[i].free / 256, k / 256, w,
 		       z[i].free > k ? (z[i].free - k) / pages : 0);
-		keep += k;
-		free += z[i].free;
+		/* a zone below its margin gives nothing, and takes nothing from the others */
+		free += z[i].free > k ? z[i].free - k : 0;
 		wins += w;
 		per_zone += z[i].free > k ? (z[i].free - k) / pages : 0;
 	}
@@ -652,7 +662,7 @@ static long node0_bound(uint64_t mib)
 	close(kc);
 	/* the reclaimable page cache, in pages, of the node as a whole */
 	free += (node_meminfo_kb(0, "FilePages") - node_meminfo_kb(0, "Shmem")) / 4;
-	mem = free > keep ? (free - keep) / pages : 0;
+	mem = free / pages;
 	printf("# bounds: memory above the margins %ld, clean windows %ld (per zone alone %ld)\n",
 	       mem, wins, per_zone);
 	return mem < wins ? mem : wins;
@@ -702,7 +712,8 @@ static int frag_main(const char *prefix, uint64_t mib, int pct)
 			settle();
 			t = now();
 			fragment(&f, pct / 100.0);
-			add(&build, now() - t);
+			if (s == S_DEFAULT)
+				add(&build, now() - t);
 			t = 0;
 			id = (double)(long)(node0_possible_mib() / mib);
 			if (s == S_DEFAULT) {
@@ -730,6 +741,9 @@ static int frag_main(const char *prefix, uint64_t mib, int pct)
 			       strat_label[s], n, id, t, to ? " [stopped at the limit]" : "");
 			if (s == S_DEFAULT && bound.v[bound.n - 1] > 0)
 				add(&vs_bound, n / bound.v[bound.n - 1]);
+			else if (s == S_DEFAULT && n > 0)
+				printf("# %s rep %d: %d regions above a bound of %.0f: the bound is wrong\n",
+				       prefix, r + 1, n, bound.v[bound.n - 1]);
 			/*
 			 * As many on the same node without fragmentation: the
 			 * time that migration is not to blame for (clearing,
@@ -737,12 +751,19 @@ static int frag_main(const char *prefix, uint64_t mib, int pct)
 			 */
 			if (s == S_DEFAULT && n > 0) {
 				double tc;
+				bool tco;
+				int nc;
 
 				settle();
-				if (count_allocs(mib * SZ_1M, n, limit, &tc, &to) == n)
+				nc = count_allocs(mib * SZ_1M, n, limit, &tc, &tco);
+				if (nc == n) {
 					add(&clean, tc);
-				printf("# %s rep %d %d on node 0 unfragmented in %.1f s\n",
-				       prefix, r + 1, n, tc);
+					printf("# %s rep %d %d on node 0 unfragmented in %.1f s\n",
+					       prefix, r + 1, n, tc);
+				} else {
+					printf("# %s rep %d only %d of %d on node 0 unfragmented\n",
+					       prefix, r + 1, nc, n);
+				}
 			}
 			fflush(stdout);
 		}
