@@ -519,8 +519,13 @@ static double node0_possible_mib(void)
  *  - obstacles: a window must start on a pageblock and may not hold a page
  *    that cannot be migrated: slab, page tables, reserved, offline or
  *    poisoned pages, holes, and pages mapped to user space that are neither
- *    on an LRU list nor anonymous or shmem memory on its way there; so every
- *    run of clean pageblocks of a zone holds floor(run / size) windows.
+ *    on an LRU list nor anonymous or shmem memory on its way there, and it
+ *    must lie inside one "System RAM" entry of /proc/iomem (the driver
+ *    gives it an entry of its own there); so every run of clean pageblocks
+ *    of a zone inside one such entry holds floor(run / size) windows.
+ *    Holes must be read from /proc/iomem: on 7.3 /proc/kpageflags shows
+ *    the PCI hole below 4 GiB, inside ZONE_DMA32's span, as pages without
+ *    a single flag, so they would pass for free memory.
  *    /proc/kpageflags shows no flag for a page the kernel took straight
  *    from the page allocator (vmalloc, stacks): such pages count as clean,
  *    which can only make the bound higher.
@@ -600,17 +605,60 @@ static bool driver_zone(const struct zinfo *z)
 				  !strcmp(z->name, "Movable"));
 }
 
+#define MAX_RAM	64
+static struct { long lo, hi; } ram[MAX_RAM];	/* pfns [lo, hi) */
+static int nram;
+
+/* the top-level "System RAM" entries of /proc/iomem (root sees addresses) */
+static void read_system_ram(void)
+{
+	FILE *f = fopen("/proc/iomem", "r");
+	unsigned long long lo, hi;
+	char line[256];
+
+	nram = 0;
+	while (f && fgets(line, sizeof(line), f) && nram < MAX_RAM)
+		if (line[0] != ' ' && strstr(line, ": System RAM") &&
+		    sscanf(line, "%llx-%llx", &lo, &hi) == 2 && hi > lo) {
+			ram[nram].lo = (long)((lo + 4095) / 4096);
+			ram[nram++].hi = (long)((hi + 1) / 4096);
+		}
+	if (f)
+		fclose(f);
+}
+
+/* the System RAM entry [pfn, pfn + n) lies in, or -1 */
+static int ram_entry(long pfn, long n)
+{
+	int i;
+
+	for (i = 0; i < nram; i++)
+		if (ram[i].lo <= pfn && pfn + n <= ram[i].hi)
+			return i;
+	return -1;
+}
+
 /* windows of @pages pages among the clean pageblocks of @z */
 static long zone_clean_windows(const struct zinfo *z, long pages, int kf, int kc)
 {
 	long pb = 512, pfn = (z->start + pb - 1) / pb * pb, end = z->start + z->spanned;
 	long run = 0, wins = 0;
 	uint64_t flags[512], count[512];
+	int in = -1;
 
 	for (; pfn + pb <= end; pfn += pb) {
-		bool clean = pread(kf, flags, sizeof(flags), pfn * 8) == sizeof(flags) &&
+		int e = ram_entry(pfn, pb);
+		bool clean = e >= 0 &&
+			     pread(kf, flags, sizeof(flags), pfn * 8) == sizeof(flags) &&
 			     pread(kc, count, sizeof(count), pfn * 8) == sizeof(count);
 		int i;
+
+		/* a window cannot straddle two entries, even side by side */
+		if (e != in) {
+			wins += run / pages;
+			run = 0;
+			in = e;
+		}
 
 		for (i = 0; clean && i < pb; i++) {
 			uint64_t k = flags[i];
@@ -638,7 +686,8 @@ static long node0_bound(uint64_t mib)
 	int n = node0_zones(z, 8), kf = open("/proc/kpageflags", O_RDONLY);
 	int kc = open("/proc/kpagecount", O_RDONLY), i;
 
-	if (kf < 0 || kc < 0 || keep_mb < 0) {
+	read_system_ram();
+	if (kf < 0 || kc < 0 || keep_mb < 0 || !nram) {
 		close(kf);
 		close(kc);
 		return -1;
@@ -689,7 +738,7 @@ static int frag_main(const char *prefix, uint64_t mib, int pct)
 {
 	struct samples cnt[NSTRAT] = { 0 }, ratio[NSTRAT] = { 0 }, last[NSTRAT] = { 0 };
 	struct samples ideal = { 0 }, used = { 0 }, bound = { 0 }, vs_bound = { 0 };
-	struct samples clean = { 0 }, build = { 0 };
+	struct samples clean = { 0 }, build = { 0 }, spent = { 0 };
 	bool capped[NSTRAT] = { false };
 	char name[96], label[96];
 	double naive_limit = 0;
@@ -698,14 +747,19 @@ static int frag_main(const char *prefix, uint64_t mib, int pct)
 	for (r = 0; r < reps; r++) {
 		for (s = 0; s < NSTRAT; s++) {
 			struct frag f = { 0 };
-			double t = 0, limit = 600, id;
+			double t = 0, t0, limit = 600, id;
 			bool to = false;
 			int n;
 
 			if ((s == S_KERNEL && !have_kernel_search()) || (s == S_NAIVE && r))
 				continue;
 			if (s == S_NAIVE) {
-				limit = 10.5 * median(&last[S_DEFAULT]);
+				/*
+				 * the default's whole run, its failed last
+				 * request included: never 0, even where it
+				 * got nothing
+				 */
+				limit = 10.5 * median(&spent);
 				limit = limit < 30 ? 30 : limit > 240 ? 240 : limit;
 				naive_limit = limit;
 			}
@@ -727,7 +781,10 @@ static int frag_main(const char *prefix, uint64_t mib, int pct)
 				set_param("naive", s == S_NAIVE);
 				if (s == S_KERNEL)
 					set_param("kernel_search", true);
+				t0 = now();
 				n = count_allocs(mib * SZ_1M, 64, limit, &t, &to);
+				if (s == S_DEFAULT)
+					add(&spent, now() - t0);
 				set_param("naive", false);
 				if (s == S_KERNEL)
 					set_param("kernel_search", false);
