@@ -47,9 +47,15 @@
  * the last MEM_GOING_OFFLINE is therefore refused too (-EBUSY): its offlining
  * may have lost its isolation and would wait forever.  The failure is noted
  * before the window is unclaimed, so the notifier sees one or the other.
+ *
+ * A request ended by a fatal signal hands the pages it took, with their
+ * claim, to a worker that frees them (lazy_cma_give_back()): the task dies
+ * without waiting for that, and a request that finds no window while such
+ * pages are on their way back waits for them once and searches again.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
+#include <linux/atomic.h>
 #include <linux/completion.h>
 #include <linux/cpumask.h>
 #include <linux/highmem.h>
@@ -66,6 +72,7 @@
 #include <linux/slab.h>
 #include <linux/timekeeping.h>
 #include <linux/topology.h>
+#include <linux/wait.h>
 #include <linux/workqueue.h>
 
 #include "lazy_cma.h"
@@ -219,8 +226,15 @@ static struct notifier_block lazy_cma_memory_nb = {
 static unsigned long *lazy_cma_inflight;
 static DEFINE_SPINLOCK(lazy_cma_inflight_lock);
 
-/* per-CPU, not concurrency managed: clearing runs on the CPUs it is given */
+/*
+ * Per-CPU, not concurrency managed: clearing runs on the CPUs it is given.
+ * The pages of a request ended by a fatal signal are given back there too.
+ */
 static struct workqueue_struct *lazy_cma_clear_wq;
+
+/* give-backs queued and not done; waited for by requests that found nothing */
+static atomic_t lazy_cma_givebacks = ATOMIC_INIT(0);
+static DECLARE_WAIT_QUEUE_HEAD(lazy_cma_giveback_wait);
 
 int lazy_cma_alloc_init(void)
 {
@@ -253,11 +267,12 @@ err_inflight:
 	return ret;
 }
 
-/* every range is freed by now */
+/* every range is freed by now; give-backs may still be queued */
 void lazy_cma_alloc_exit(void)
 {
 	unregister_memory_notifier(&lazy_cma_memory_nb);
 	lazy_cma_pool_exit();
+	/* runs what is queued first */
 	destroy_workqueue(lazy_cma_clear_wq);
 	kfree(lazy_cma_inflight);
 }
@@ -730,13 +745,85 @@ static void lazy_cma_free_pages(unsigned long pfn, unsigned long nr_pages)
 	}
 }
 
+/* a request's pages, and its claim, handed to a worker (lazy_cma_give_back()) */
+struct lazy_cma_giveback {
+	struct work_struct work;
+	struct lazy_cma_claim claim;
+	unsigned long pfn;
+	unsigned long nr_pages;
+};
+
+static void lazy_cma_giveback_work(struct work_struct *work)
+{
+	struct lazy_cma_giveback *gb =
+		container_of(work, struct lazy_cma_giveback, work);
+
+	lazy_cma_free_pages(gb->pfn, gb->nr_pages);
+	lazy_cma_unclaim(&gb->claim);
+	kfree(gb);
+	if (atomic_dec_and_test(&lazy_cma_givebacks))
+		wake_up_all(&lazy_cma_giveback_wait);
+}
+
+/*
+ * Give back [pfn, pfn + nr_pages), which @claim covers, and drop the claim.
+ * Freeing costs about what taking cost, and on a kernel with DEBUG_PAGEALLOC
+ * and KASAN several times more (seconds for hundreds of MiB): a request
+ * ended by a fatal signal leaves it to a worker, so that the task dies
+ * promptly.  The claim goes with the pages, and comes off when they are
+ * free; a request that finds no window meanwhile waits for them (see
+ * lazy_cma_range_alloc()).  Only for a request's own pages: a range that
+ * someone could have seen is freed in place.
+ */
+static void lazy_cma_give_back(struct lazy_cma_claim *claim, unsigned long pfn,
+			       unsigned long nr_pages)
+{
+	struct lazy_cma_giveback *gb = NULL;
+
+	if (nr_pages && fatal_signal_pending(current))
+		gb = kmalloc(sizeof(*gb), GFP_KERNEL | __GFP_NOWARN);
+	if (!gb) {
+		lazy_cma_free_pages(pfn, nr_pages);
+		lazy_cma_unclaim(claim);
+		return;
+	}
+	gb->pfn = pfn;
+	gb->nr_pages = nr_pages;
+	gb->claim.it.start = claim->it.start;
+	gb->claim.it.last = claim->it.last;
+	/* in one step: no one may claim the pages in between */
+	spin_lock(&lazy_cma_claims_lock);
+	interval_tree_remove(&claim->it, &lazy_cma_claims);
+	interval_tree_insert(&gb->claim.it, &lazy_cma_claims);
+	spin_unlock(&lazy_cma_claims_lock);
+	atomic_inc(&lazy_cma_givebacks);
+	INIT_WORK(&gb->work, lazy_cma_giveback_work);
+	queue_work(lazy_cma_clear_wq, &gb->work);
+}
+
+/*
+ * Wait until the pages of killed requests are given back.  Return: 0 if
+ * there were none; 1 once they are free; -EINTR on a fatal signal.
+ */
+static int lazy_cma_wait_givebacks(void)
+{
+	if (!atomic_read(&lazy_cma_givebacks))
+		return 0;
+	if (wait_event_killable(lazy_cma_giveback_wait,
+				!atomic_read(&lazy_cma_givebacks)))
+		return -EINTR;
+	return 1;
+}
+
 /*
  * alloc_contig_range() over [pfn, pfn + nr) in chunks of LAZY_CMA_CHUNK_PAGES,
  * so that a fatal signal is noticed between chunks: the page allocator clears
  * every page (init_on_alloc) before alloc_contig_range() returns, which takes
- * seconds for a large range.  All or nothing.
+ * seconds for a large range.  All or nothing, except on -EINTR: then the
+ * first *@taken pages are held, for the caller to lazy_cma_give_back().
  */
-static int lazy_cma_contig_range(unsigned long pfn, unsigned long nr)
+static int lazy_cma_contig_range(unsigned long pfn, unsigned long nr,
+				 unsigned long *taken)
 {
 	unsigned long done = 0;
 	int ret = 0;
@@ -757,7 +844,8 @@ static int lazy_cma_contig_range(unsigned long pfn, unsigned long nr)
 		}
 		done += n;
 	}
-	if (ret && done)
+	*taken = ret == -EINTR ? done : 0;
+	if (ret && ret != -EINTR && done)
 		lazy_cma_free_pages(pfn, done);
 	return ret;
 }
@@ -803,6 +891,7 @@ static int lazy_cma_take(struct lazy_cma_range *range, struct zone *zone,
 			 unsigned long pfn, const struct lazy_cma_want *w,
 			 unsigned long *bad)
 {
+	unsigned long taken;
 	int ret;
 
 	if (!lazy_cma_try_claim(&range->claim, pfn, w->want, bad))
@@ -813,9 +902,13 @@ static int lazy_cma_take(struct lazy_cma_range *range, struct zone *zone,
 	}
 	if (w->want != w->held)
 		lazy_cma_claim_resize(&range->claim, w->held, NULL);
-	ret = lazy_cma_contig_range(pfn, w->held);
+	ret = lazy_cma_contig_range(pfn, w->held, &taken);
+	if (ret == -EINTR) {
+		lazy_cma_give_back(&range->claim, pfn, taken);
+		return ret;
+	}
 	if (ret) {
-		if (ret != -EINTR && !w->naive)
+		if (!w->naive)
 			*bad = lazy_cma_obstacle(zone, pfn, w->held);
 		goto out_unclaim;
 	}
@@ -1188,6 +1281,28 @@ void lazy_cma_chunk_free(struct lazy_cma_range *chunk)
 	lazy_cma_range_free_held(chunk);
 }
 
+static int lazy_cma_alloc_where(struct lazy_cma_range *range, int nid,
+				unsigned long nr_pages, const char *name,
+				unsigned int flags)
+{
+	if (nid == NUMA_NO_NODE)
+		return lazy_cma_any_node_alloc(range, nr_pages, name, flags);
+	return lazy_cma_node_alloc(range, nid, nr_pages, name, flags);
+}
+
+/* a range its caller never saw: given back by a worker if the caller dies */
+static void lazy_cma_range_abandon(struct lazy_cma_range *range)
+{
+	if (range->chunk) {
+		lazy_cma_range_free(range);
+		return;
+	}
+	trace_lazy_cma_free(range->nid, range->pfn, range->nr_pages);
+	if (range->res.parent)
+		remove_resource(&range->res);
+	lazy_cma_give_back(&range->claim, range->pfn, range->held);
+}
+
 /**
  * lazy_cma_range_alloc() - take @nr_pages contiguous, zeroed pages
  * @range: filled in on success
@@ -1202,8 +1317,9 @@ void lazy_cma_chunk_free(struct lazy_cma_range *chunk)
  * @flags: LAZY_CMA_RANGE_ROOM for a range that may grow (a region)
  *
  * Return: 0; -EINVAL or -ENODEV for a bad @nid; -ENOMEM if no window could be
- * had or the node would drop below its watermarks plus the safety margin;
- * -EINTR if a fatal signal arrived (nothing is kept).
+ * had or the node would drop below its watermarks plus the safety margin,
+ * also after the pages of killed requests came back; -EINTR if a fatal
+ * signal arrived (nothing is kept: what was taken is given back by a worker).
  */
 int lazy_cma_range_alloc(struct lazy_cma_range *range, int nid,
 			 unsigned long nr_pages, unsigned long nr_overwritten,
@@ -1216,10 +1332,15 @@ int lazy_cma_range_alloc(struct lazy_cma_range *range, int nid,
 	if (ret)
 		goto out_fail;
 
-	if (nid == NUMA_NO_NODE)
-		ret = lazy_cma_any_node_alloc(range, nr_pages, name, flags);
-	else
-		ret = lazy_cma_node_alloc(range, nid, nr_pages, name, flags);
+	ret = lazy_cma_alloc_where(range, nid, nr_pages, name, flags);
+	/* killed requests' pages may be on their way back: wait, try again */
+	if (ret == -ENOMEM) {
+		ret = lazy_cma_wait_givebacks();
+		if (ret > 0)
+			ret = lazy_cma_alloc_where(range, nid, nr_pages, name, flags);
+		else if (!ret)
+			ret = -ENOMEM;
+	}
 	if (ret)
 		goto out_fail;
 
@@ -1231,7 +1352,7 @@ int lazy_cma_range_alloc(struct lazy_cma_range *range, int nid,
 	if (!ret && fatal_signal_pending(current))
 		ret = -EINTR;
 	if (ret) {
-		lazy_cma_range_free(range);
+		lazy_cma_range_abandon(range);
 		goto out_fail;
 	}
 	trace_lazy_cma_alloc(range->nid, range->pfn, range->nr_pages,
@@ -1268,7 +1389,7 @@ int lazy_cma_range_grow(struct lazy_cma_range *range, unsigned long nr_pages)
 	unsigned long more = held - range->held;
 	unsigned long kept = min(nr_pages, range->held) - range->nr_pages;
 	struct lazy_cma_claim added;
-	unsigned long end, bad;
+	unsigned long end, bad, taken;
 	int ret;
 
 	if (range->chunk || nr_pages > ULONG_MAX - pageblock_nr_pages)
@@ -1286,9 +1407,13 @@ int lazy_cma_range_grow(struct lazy_cma_range *range, unsigned long nr_pages)
 			ret = -EBUSY;
 			goto out_unclaim;
 		}
-		ret = lazy_cma_contig_range(start, more);
+		ret = lazy_cma_contig_range(start, more, &taken);
+		if (ret == -EINTR) {
+			lazy_cma_give_back(&added, start, taken);
+			goto out_ungrant;
+		}
 		if (ret) {
-			ret = ret == -EINTR ? ret : -EBUSY;
+			ret = -EBUSY;
 			goto out_unclaim;
 		}
 	}
@@ -1319,7 +1444,8 @@ out_shrink:
 out_free:
 	if (held <= range->held)
 		return ret;
-	lazy_cma_free_pages(start, more);
+	lazy_cma_give_back(&added, start, more);
+	goto out_ungrant;
 out_unclaim:
 	lazy_cma_unclaim(&added);
 out_ungrant:

@@ -1059,9 +1059,15 @@ TEST_F_TIMEOUT(lc, busy_region_answers_ebusy, 180)
 	EXPECT_EQ(0, lc_free(self->fd, top));
 }
 
+/*
+ * A killed request ends at once: the pages it took are given back by a
+ * worker after it is gone (seconds on the debug kernel, where freeing is
+ * slow), and a request that needs them meanwhile waits and gets them.
+ */
 TEST_F_TIMEOUT(lc, fatal_signal_stops_allocation, 120)
 {
 	double t0, t1;
+	uint64_t phys;
 	int status;
 	pid_t pid;
 
@@ -1075,12 +1081,19 @@ TEST_F_TIMEOUT(lc, fatal_signal_stops_allocation, 120)
 	ASSERT_EQ(pid, waitpid(pid, &status, 0));
 	t1 = now();
 	TH_LOG("child gone %.2f s after SIGKILL", t1 - t0);
-	EXPECT_GT(5.0, t1 - t0) TH_LOG("a killed allocation must end promptly");
+	EXPECT_GT(1.0, t1 - t0) TH_LOG("a killed allocation must end promptly");
 	EXPECT_TRUE(killed_by(status, SIGKILL))
 		TH_LOG("the request ended before the signal: status 0x%x", status);
 	/* nothing of the interrupted request stays behind */
 	EXPECT_EQ(0, iomem_count("killed"));
 	EXPECT_EQ(0, lc_count(self->fd));
+	if (!node_has_memory(1))
+		return;
+	/* the same request, at once: it waits for what the killed one took */
+	t0 = now();
+	ASSERT_EQ(0, lc_alloc(self->fd, 768 * SZ_1M, 1, "again", &phys));
+	TH_LOG("the same request then took %.2f s", now() - t0);
+	EXPECT_EQ(0, lc_free(self->fd, phys));
 }
 
 struct par {
