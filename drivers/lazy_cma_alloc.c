@@ -232,8 +232,12 @@ static DEFINE_SPINLOCK(lazy_cma_inflight_lock);
  */
 static struct workqueue_struct *lazy_cma_clear_wq;
 
-/* give-backs queued and not done; waited for by requests that found nothing */
+/*
+ * Give-backs queued and not done, and how many were ever done: a request that
+ * found nothing waits for the former, or searches again if the latter moved.
+ */
 static atomic_t lazy_cma_givebacks = ATOMIC_INIT(0);
+static atomic_long_t lazy_cma_givebacks_done = ATOMIC_LONG_INIT(0);
 static DECLARE_WAIT_QUEUE_HEAD(lazy_cma_giveback_wait);
 
 int lazy_cma_alloc_init(void)
@@ -270,9 +274,10 @@ err_inflight:
 /* every range is freed by now; give-backs may still be queued */
 void lazy_cma_alloc_exit(void)
 {
+	/* their claims keep vetoing offlining until their pages are free */
+	flush_workqueue(lazy_cma_clear_wq);
 	unregister_memory_notifier(&lazy_cma_memory_nb);
 	lazy_cma_pool_exit();
-	/* runs what is queued first */
 	destroy_workqueue(lazy_cma_clear_wq);
 	kfree(lazy_cma_inflight);
 }
@@ -761,6 +766,7 @@ static void lazy_cma_giveback_work(struct work_struct *work)
 	lazy_cma_free_pages(gb->pfn, gb->nr_pages);
 	lazy_cma_unclaim(&gb->claim);
 	kfree(gb);
+	atomic_long_inc(&lazy_cma_givebacks_done);
 	if (atomic_dec_and_test(&lazy_cma_givebacks))
 		wake_up_all(&lazy_cma_giveback_wait);
 }
@@ -791,24 +797,27 @@ static void lazy_cma_give_back(struct lazy_cma_claim *claim, unsigned long pfn,
 	gb->nr_pages = nr_pages;
 	gb->claim.it.start = claim->it.start;
 	gb->claim.it.last = claim->it.last;
+	/* counted first: a search that meets the claim will find it pending */
+	atomic_inc(&lazy_cma_givebacks);
 	/* in one step: no one may claim the pages in between */
 	spin_lock(&lazy_cma_claims_lock);
 	interval_tree_remove(&claim->it, &lazy_cma_claims);
 	interval_tree_insert(&gb->claim.it, &lazy_cma_claims);
 	spin_unlock(&lazy_cma_claims_lock);
-	atomic_inc(&lazy_cma_givebacks);
 	INIT_WORK(&gb->work, lazy_cma_giveback_work);
 	queue_work(lazy_cma_clear_wq, &gb->work);
 }
 
 /*
- * Wait until the pages of killed requests are given back.  Return: 0 if
- * there were none; 1 once they are free; -EINTR on a fatal signal.
+ * A search that began when lazy_cma_givebacks_done was @seen found nothing:
+ * wait until the pages of killed requests are given back.  Return: 1 once
+ * they are free, or if some came free during the search (search again); 0
+ * if none did; -EINTR on a fatal signal.
  */
-static int lazy_cma_wait_givebacks(void)
+static int lazy_cma_wait_givebacks(long seen)
 {
 	if (!atomic_read(&lazy_cma_givebacks))
-		return 0;
+		return atomic_long_read(&lazy_cma_givebacks_done) != seen;
 	if (wait_event_killable(lazy_cma_giveback_wait,
 				!atomic_read(&lazy_cma_givebacks)))
 		return -EINTR;
@@ -885,7 +894,8 @@ struct lazy_cma_want {
  * -EBUSY or another error of alloc_contig_range(), with (unless w->naive)
  * the lowest pfn that may have been in its way in *bad; -EBUSY, with *bad
  * at the window, if insert_resource() failed; -EINTR.  On
- * failure the window is unclaimed again.
+ * failure the window is unclaimed again; on -EINTR its claim goes with the
+ * pages taken to lazy_cma_give_back(), and comes off when they are free.
  */
 static int lazy_cma_take(struct lazy_cma_range *range, struct zone *zone,
 			 unsigned long pfn, const struct lazy_cma_want *w,
@@ -1326,16 +1336,18 @@ int lazy_cma_range_alloc(struct lazy_cma_range *range, int nid,
 			 const char *name, unsigned int flags)
 {
 	u64 t0 = ktime_get_ns();
+	long seen;
 	int ret;
 
 	ret = lazy_cma_check_node(nid);
 	if (ret)
 		goto out_fail;
 
+	seen = atomic_long_read(&lazy_cma_givebacks_done);
 	ret = lazy_cma_alloc_where(range, nid, nr_pages, name, flags);
 	/* killed requests' pages may be on their way back: wait, try again */
 	if (ret == -ENOMEM) {
-		ret = lazy_cma_wait_givebacks();
+		ret = lazy_cma_wait_givebacks(seen);
 		if (ret > 0)
 			ret = lazy_cma_alloc_where(range, nid, nr_pages, name, flags);
 		else if (!ret)
