@@ -7,6 +7,8 @@
 #   make check             every test on every kernel in KERNELS, in QEMU guests
 #   make demo              a narrated tour in a guest of the newest backports kernel
 #   make mutants           mutation testing: do the tests notice breakages?
+#   make soak              make check with the long runs: fuzz, churn and
+#                          hot-plug stress at length, random fuzz seeds
 
 # The kernel series tested, named once.  Each resolves to Debian's newest
 # package of that series when provisioned; "backports" is the newest series
@@ -33,7 +35,7 @@ host-tools:
 
 module:
 ifeq ($(KVER),)
-	$(MAKE) -C $(KDIR) M=$(CURDIR) modules
+	$(MAKE) -C $(KDIR) M=$(CURDIR) LAZY_CMA_VERSION=$(VERSION) modules
 else
 	$(VM)/build-module $(KVER)
 endif
@@ -62,6 +64,19 @@ check-debug: host-tools tool selftests
 # the stock kernels alone (minutes, once provisioned)
 check-quick: host-tools tool selftests
 	HARNESS_SERIES=$(HARNESS_SERIES) $(VM)/check $(KERNELS)
+
+# the long versions (not part of check): every suite as in check, with
+# fuzzing, churn and the node-1 hot-plug stress at length and a fuzz seed of
+# its own per boot (printed: "lazy_cma_fuzz -s SEED" replays it); no deadline
+SOAK_FUZZ_SECONDS ?= 600
+SOAK_DEBUG_FUZZ_SECONDS ?= 1200
+SOAK_STRESS_SECONDS ?= 300
+SOAK_CHURN_SECONDS ?= 120
+soak: host-tools tool selftests
+	FUZZ_SECONDS=$(SOAK_FUZZ_SECONDS) DEBUG_FUZZ_SECONDS=$(SOAK_DEBUG_FUZZ_SECONDS) \
+	STRESS_SECONDS=$(SOAK_STRESS_SECONDS) CHURN_SECONDS=$(SOAK_CHURN_SECONDS) \
+	FUZZ_SEED=random CHECK_DEADLINE=0 \
+	HARNESS_SERIES=$(HARNESS_SERIES) DEBUG_SERIES=$(DEBUG_KERNEL) $(VM)/check $(KERNELS)
 
 # mutation testing (not part of check): small breakages of the driver and
 # the tool, one at a time, on a scratch copy; every one must fail a test
@@ -146,4 +161,4 @@ clean:
 	-$(MAKE) -C $(KDIR) M=$(CURDIR) clean 2>/dev/null
 	rm -rf $(OUT)
 
-.PHONY: all host-tools module tool selftests check check-debug check-quick mutants bench demo deb dkms-source clean
+.PHONY: all host-tools module tool selftests check check-debug check-quick soak mutants bench demo deb dkms-source clean

@@ -81,3 +81,4 @@ module_exit(lazy_cma_exit);
 
 MODULE_DESCRIPTION("Physically contiguous memory at run time, without a boot-time reservation");
 MODULE_LICENSE("GPL");
+MODULE_VERSION(LAZY_CMA_VERSION);
