@@ -12,6 +12,7 @@
 #include <dirent.h>
 #include <pthread.h>
 #include <sched.h>
+#include <sys/klog.h>
 #include <sys/mman.h>
 
 #include <linux/mempolicy.h>
@@ -191,7 +192,8 @@ TEST_F_TIMEOUT(alloc, grow_twice_in_place, 600)
 }
 
 #define TRACE		"/sys/kernel/tracing"
-#define WQ_EVENT	TRACE "/events/workqueue/workqueue_execute_start/enable"
+#define WQ_QUEUE	TRACE "/events/workqueue/workqueue_queue_work/enable"
+#define WQ_EXEC		TRACE "/events/workqueue/workqueue_execute_start/enable"
 
 /* empty the trace buffer: only an open with O_TRUNC does */
 static int trace_clear(void)
@@ -205,77 +207,159 @@ static int trace_clear(void)
 }
 
 /*
- * Allocate 64 MiB with the workqueue tracepoint on; count the clearing
- * workers that ran, and those that ran on a CPU other than @cpu (-1: any).
+ * Does the page allocator clear the pages it hands out (init_on_alloc)?  The
+ * kernel says so once at boot ("mem auto-init: ..., heap alloc:on, ..."),
+ * whatever set it (config, command line, or page poisoning overriding it):
+ * 1 if it does, 0 if not, -1 if the kernel log does not say.
+ */
+static int page_allocator_clears(void)
+{
+	int size = klogctl(10 /* SYSLOG_ACTION_SIZE_BUFFER */, NULL, 0), n, ret = -1;
+	char *buf, *p;
+
+	if (size <= 0)
+		return -1;
+	buf = calloc(1, size + 1);
+	if (!buf)
+		return -1;
+	n = klogctl(3 /* SYSLOG_ACTION_READ_ALL */, buf, size);
+	p = n > 0 ? strstr(buf, "mem auto-init: ") : NULL;
+	if (p) {
+		p[strcspn(p, "\n")] = '\0';
+		if (strstr(p, "heap alloc:on"))
+			ret = 1;
+		else if (strstr(p, "heap alloc:off"))
+			ret = 0;
+	}
+	free(buf);
+	return ret;
+}
+
+/* the CPU of a trace line ("task-pid [003] ..."), -1 if there is none */
+static int trace_line_cpu(const char *line, const char *end)
+{
+	const char *p;
+	int cpu;
+
+	for (p = line; p < end && (p = memchr(p, '[', end - p)); p++)
+		if (sscanf(p, "[%d]", &cpu) == 1)
+			return cpu;
+	return -1;
+}
+
+struct clearing {
+	int queued;	/* clearing works queued */
+	int ran;	/* clearing works that started */
+	int outside;	/* queued for, or run on, a CPU not in the allowed set */
+};
+
+/*
+ * Allocate 64 MiB with the workqueue tracepoints on, and read what the
+ * driver did with its clearing works: how many it queued and how many ran,
+ * and how many were queued for or ran on a CPU outside @allowed.
  */
 static int clear_workers(struct __test_metadata *_metadata, int fd, int node,
-			 int cpu, int *elsewhere)
+			 const cpu_set_t *allowed, struct clearing *c)
 {
-	char *buf, *p, want[16];
+	char *buf, *p, *line, *eol;
 	ssize_t r, len = 0;
 	uint64_t phys;
-	int n = 0, tfd;
+	int tfd, cpu;
 
-	*elsewhere = 0;
-	if (trace_clear() || write_str(WQ_EVENT, "1"))
+	memset(c, 0, sizeof(*c));
+	if (trace_clear() || write_str(WQ_QUEUE, "1") || write_str(WQ_EXEC, "1"))
 		return -1;
 	EXPECT_EQ(0, lc_alloc(fd, 64 * SZ_1M, node, "cpus", &phys));
-	write_str(WQ_EVENT, "0");
+	write_str(WQ_QUEUE, "0");
+	write_str(WQ_EXEC, "0");
 	if (phys)
 		EXPECT_EQ(0, lc_free(fd, phys));
 
 	buf = calloc(1, 4 << 20);
 	tfd = open(TRACE "/trace", O_RDONLY);
-	if (!buf || tfd < 0)
+	if (!buf || tfd < 0) {
+		free(buf);
+		if (tfd >= 0)
+			close(tfd);
 		return -1;
+	}
 	while ((r = read(tfd, buf + len, (4 << 20) - 1 - len)) > 0)
 		len += r;
 	close(tfd);
-	snprintf(want, sizeof(want), "[%03d]", cpu);
-	for (p = buf; (p = strstr(p, "lazy_cma_clear_work")); p++) {
-		char *line = p;
+	for (line = buf; *line; line = *eol ? eol + 1 : eol) {
+		eol = line + strcspn(line, "\n");
+		p = memmem(line, eol - line, "lazy_cma_clear_work", 19);
+		if (!p)
+			continue;
+		if (memmem(line, eol - line, "workqueue_queue_work:", 21)) {
+			/* queued for req_cpu, by the caller on the line's CPU */
+			char *rc = memmem(line, eol - line, "req_cpu=", 8);
 
-		while (line > buf && line[-1] != '\n')
-			line--;
-		n++;
-		if (cpu >= 0 && !memmem(line, p - line, want, strlen(want))) {
-			if (!*elsewhere)
-				TH_LOG("clearing outside CPU %d: %.*s", cpu,
-				       (int)(p - line) + 19, line);
-			(*elsewhere)++;
+			c->queued++;
+			cpu = rc ? atoi(rc + 8) : -1;
+		} else if (memmem(line, eol - line, "workqueue_execute_start:", 24)) {
+			c->ran++;
+			cpu = trace_line_cpu(line, eol);
+		} else {
+			continue;
+		}
+		if (cpu < 0 || cpu >= CPU_SETSIZE || !CPU_ISSET(cpu, allowed)) {
+			if (!c->outside)
+				TH_LOG("clearing work outside the allowed CPUs: %.*s",
+				       (int)(eol - line), line);
+			c->outside++;
 		}
 	}
 	free(buf);
-	return n;
+	return 0;
 }
 
 /*
- * A caller whose range the driver clears (init_on_alloc=0: the page
- * allocator does not) gets workers on its other CPUs, and none on a CPU it
- * may not run on.
+ * Where the page allocator does not clear (init_on_alloc=0: a boot option,
+ * or a kernel built without it, like the debug kernel), the driver clears a
+ * 64 MiB range itself, split among the CPUs the caller may run on: an
+ * unpinned caller of a machine with CPUs to spare queues one clearing work
+ * per other CPU it may use (up to seven), each for, and run on, one of them.
+ * A caller pinned to one CPU queues none: it may use no other CPU, and the
+ * driver must not count CPUs it may not run on (a worker queued for the
+ * caller's own CPU is that mistake too).  Where the page allocator clears,
+ * the driver must not clear again, and the test has nothing more to see.
  */
 TEST_F(alloc, clearing_stays_on_allowed_cpus)
 {
+	int clears = page_allocator_clears(), want, cpu;
 	cpu_set_t one, saved;
-	int n, elsewhere, cpu;
+	struct clearing c;
 
-	ASSERT_EQ(0, access(WQ_EVENT, F_OK));
+	ASSERT_LE(0, clears) TH_LOG("the kernel log says nothing of init_on_alloc (mem auto-init)");
+	ASSERT_EQ(0, access(WQ_QUEUE, F_OK));
+	ASSERT_EQ(0, access(WQ_EXEC, F_OK));
 	ASSERT_EQ(0, sched_getaffinity(0, sizeof(saved), &saved));
-	if (CPU_COUNT(&saved) < 2)
-		SKIP(return, "one CPU");
-	n = clear_workers(_metadata, self->fd, variant->node, -1, &elsewhere);
-	ASSERT_LE(0, n);
-	if (!n)
-		SKIP(return, "the page allocator clears (init_on_alloc=1)");
+	ASSERT_EQ(0, clear_workers(_metadata, self->fd, variant->node, &saved, &c));
+	TH_LOG("init_on_alloc %s; %d allowed CPUs: %d clearing works queued, %d ran, %d outside them",
+	       clears ? "on" : "off", CPU_COUNT(&saved), c.queued, c.ran, c.outside);
+	if (clears) {
+		ASSERT_EQ(0, c.queued) TH_LOG("the driver clears what the page allocator cleared");
+		SKIP(return, "the page allocator clears: init_on_alloc=1 (mem auto-init: heap alloc:on)");
+	}
+	ASSERT_LE(2, CPU_COUNT(&saved)) TH_LOG("one CPU: nothing to split among");
+	want = CPU_COUNT(&saved) < 8 ? CPU_COUNT(&saved) - 1 : 7;
+	EXPECT_EQ(want, c.queued) TH_LOG("init_on_alloc=0: the range is not split among the caller's CPUs");
+	EXPECT_EQ(c.queued, c.ran);
+	EXPECT_EQ(0, c.outside);
 
 	cpu = sched_getcpu();
+	ASSERT_LE(0, cpu);
 	CPU_ZERO(&one);
 	CPU_SET(cpu, &one);
 	ASSERT_EQ(0, sched_setaffinity(0, sizeof(one), &one));
-	n = clear_workers(_metadata, self->fd, variant->node, cpu, &elsewhere);
+	ASSERT_EQ(0, clear_workers(_metadata, self->fd, variant->node, &one, &c));
 	ASSERT_EQ(0, sched_setaffinity(0, sizeof(saved), &saved));
-	TH_LOG("pinned to CPU %d: %d clearing workers, %d elsewhere", cpu, n, elsewhere);
-	EXPECT_EQ(0, elsewhere);
+	TH_LOG("pinned to CPU %d: %d clearing works queued, %d ran, %d outside it",
+	       cpu, c.queued, c.ran, c.outside);
+	EXPECT_EQ(0, c.queued) TH_LOG("a caller that may use one CPU got clearing works");
+	EXPECT_EQ(0, c.ran);
+	EXPECT_EQ(0, c.outside);
 }
 
 #define RESERVE_PARAM	"/sys/module/lazy_cma/parameters/reserve_mb"
@@ -403,6 +487,7 @@ FIXTURE(margin) {
 	long saved_reserve_mb;
 	void *fill;
 	size_t fill_len;
+	int normal_block;	/* node 1's block onlined to ZONE_NORMAL, or -1 */
 };
 
 FIXTURE_SETUP(margin)
@@ -412,7 +497,11 @@ FIXTURE_SETUP(margin)
 	self->saved_reserve_mb = read_long(RESERVE_PARAM);
 	ASSERT_LE(0, self->saved_reserve_mb);
 	self->fill = MAP_FAILED;
+	self->normal_block = -1;
 }
+
+static int block_set(int block, const char *state);
+static bool block_movable(int block);
 
 FIXTURE_TEARDOWN(margin)
 {
@@ -420,6 +509,13 @@ FIXTURE_TEARDOWN(margin)
 	EXPECT_EQ(0, set_reserve_mb(self->saved_reserve_mb));
 	if (self->fill != MAP_FAILED)
 		munmap(self->fill, self->fill_len);
+	/* node 1 as the other tests and suites know it: all ZONE_MOVABLE */
+	if (self->normal_block >= 0) {
+		EXPECT_EQ(0, block_set(self->normal_block, "offline"));
+		EXPECT_EQ(0, block_set(self->normal_block, "online_movable"));
+		EXPECT_TRUE(block_movable(self->normal_block))
+			TH_LOG("node 1's block %d is not back in ZONE_MOVABLE", self->normal_block);
+	}
 	close(self->fd);
 }
 
@@ -431,8 +527,13 @@ FIXTURE_TEARDOWN(margin)
  * Every window they can find holds anonymous pages, so alloc_contig_range()
  * migrates for a while before the pages leave the free count: a check that
  * only looks at the free count lets them all through.  The zone must keep
- * its margin: exactly one request gets its region (there is room for one),
- * the others fail with ENOMEM.
+ * its margin: at the end it has at least its high watermark, protection and
+ * reserve_mb free, one request got its region (there is room for one) and
+ * the others failed with ENOMEM.  The free count drifts a little while the
+ * threads run (per-CPU lists, the kernel's own allocations), more so on a
+ * busy host: a second region is tolerated, since the room of one and a half
+ * requests is then in fact that of two; the margin check decides.  Ignoring
+ * the requests in flight lets many more through, below the margin.
  */
 TEST_F_TIMEOUT(margin, racing_threads, 300)
 {
@@ -471,8 +572,9 @@ TEST_F_TIMEOUT(margin, racing_threads, 300)
 	TH_LOG("%d of %d racing regions of 32 MiB taken; node 1 Movable: %ld pages free, must keep %ld (high %ld, reserve_mb %ld)",
 	       taken, RACERS, z.free, zone_keep(&z, reserve_mb), z.high, reserve_mb);
 	EXPECT_LE(zone_keep(&z, reserve_mb), z.free);
-	EXPECT_EQ(1, taken);
-	EXPECT_EQ(RACERS - 1, refused);
+	EXPECT_LE(1, taken) TH_LOG("room for one request, and none got it");
+	EXPECT_GE(2, taken) TH_LOG("room for one request, and %d got it", taken);
+	EXPECT_EQ(RACERS - taken, refused);
 }
 
 /* write @state to memory block @block's state, retrying while it is busy */
@@ -489,6 +591,22 @@ static int block_set(int block, const char *state)
 		usleep(100 * 1000);
 	}
 	return ret;
+}
+
+/* is online block @block in ZONE_MOVABLE (its valid_zones: "Movable")? */
+static bool block_movable(int block)
+{
+	char path[128], buf[64] = "";
+	FILE *f;
+
+	snprintf(path, sizeof(path), MEMDIR "/memory%d/valid_zones", block);
+	f = fopen(path, "r");
+	if (!f)
+		return false;
+	if (!fgets(buf, sizeof(buf), f))
+		buf[0] = '\0';
+	fclose(f);
+	return !strcmp(buf, "Movable\n");
 }
 
 /* the lowest memory block of node 1, -1 if none */
@@ -554,7 +672,10 @@ TEST_F_TIMEOUT(margin, per_zone, 300)
 	normal_lo = block * bs;
 	normal_hi = normal_lo + bs;
 
+	ASSERT_TRUE(block_movable(block)) TH_LOG("node 1's block %d is not in ZONE_MOVABLE", block);
 	ASSERT_EQ(0, block_set(block, "offline"));
+	/* from here on the teardown puts it back, whatever fails */
+	self->normal_block = block;
 	ASSERT_EQ(0, block_set(block, "online_kernel"));
 	ASSERT_EQ(0, zone_stat(1, "Normal", &n));
 	ASSERT_EQ(normal_lo / SZ_4K, (uint64_t)n.start);
@@ -601,11 +722,6 @@ TEST_F_TIMEOUT(margin, per_zone, 300)
 	       zone_keep(&n, reserve_mb));
 	EXPECT_LE(zone_keep(&n, reserve_mb), n.free);
 	EXPECT_EQ(-ENOMEM, ret);
-
-	/* node 1 as the other tests know it: all ZONE_MOVABLE */
-	lc_free_all(self->fd);
-	EXPECT_EQ(0, block_set(block, "offline"));
-	EXPECT_EQ(0, block_set(block, "online_movable"));
 }
 
 #define KSEARCH "/sys/module/lazy_cma/parameters/kernel_search"
@@ -642,8 +758,9 @@ static uint64_t nonzero(int fd, uint64_t phys, uint64_t len)
  * kernel_search=Y: the kernel's alloc_contig_pages() picks the window, and
  * the result is a region like any other (node, alignment, /proc/iomem,
  * zeroed).  The kernel searches bottom-up, the driver top-down: on idle
- * node 1 the two differ.  Where the kernel does not export the function,
- * the parameter does not exist.
+ * node 1 the two differ.  Where the kernel does not export the function
+ * (Debian's 6.1 and 6.12), the parameter does not exist, and the test is
+ * skipped: nothing of it can run there.
  */
 TEST_F(alloc, kernel_search_strategy)
 {
@@ -653,7 +770,7 @@ TEST_F(alloc, kernel_search_strategy)
 
 	ASSERT_EQ(exports_alloc_contig_pages(), access(KSEARCH, F_OK) == 0);
 	if (access(KSEARCH, F_OK))
-		return;
+		SKIP(return, "the kernel does not export alloc_contig_pages()");
 	for (i = 0; i < 2; i++) {
 		ASSERT_EQ(0, write_str(KSEARCH, "Y"));
 		EXPECT_EQ(0, lc_alloc(self->fd, lens[i], variant->node, "ksearch", &phys));
