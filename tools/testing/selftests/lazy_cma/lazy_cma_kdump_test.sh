@@ -7,13 +7,21 @@
 # when the runner allows a crash (run --crash, which provides lazy_cma_crash)
 # - a sysrq crash into the capture kernel, whose initramfs this script
 # builds; there vmcore-dmesg and makedumpfile read /proc/vmcore and the
-# suite's TAP goes on.  Booted with crashkernel=, only the refusal to arm is
-# tested.  Needs /boot/vmlinuz (run --kernel-image).  TAP, kselftest totals.
+# suite's TAP goes on; the capture kernel also checks that its own memory
+# is the armed range (and the first MiB).  Without run --crash (the debug
+# kernel) everything but the crash runs, and the crash is one named skip,
+# lazy_cma_kdump_test.crash_cycle.  Booted with crashkernel=, only the refusal
+# to arm is tested.  Needs /boot/vmlinuz (run --kernel-image) and kexec
+# (run --host-prog).  TAP, kselftest totals.
 T=lazy_cma_tool
-n=0 pass=0 fail=0
+n=0 pass=0 fail=0 skip=0
 out=/tmp/kd.out err=/tmp/kd.err
-# the capture kernel: one CPU, quiet, powers off at the end
-cap_append="console=ttyS0 quiet loglevel=4 panic=-1 oops=panic nr_cpus=1 reset_devices"
+# the capture kernel: one CPU, quiet, powers off at the end.  Node 1's DIMM
+# is in the ACPI tables, so the capture kernel adds that memory again, and
+# kernels that online hot-added memory by default (6.12) would run in the
+# crashed kernel's node 1: memhp_default_state=offline keeps it to the
+# crash range (checked in the capture kernel)
+cap_append="console=ttyS0 quiet loglevel=4 panic=-1 oops=panic nr_cpus=1 reset_devices memhp_default_state=offline"
 
 echo "TAP version 13"
 ok() { # $1 = 0 for success, $2 = description
@@ -28,7 +36,7 @@ ok() { # $1 = 0 for success, $2 = description
 t() { "$@" >$out 2>$err; rc=$?; }
 addr() { sed -n 's/.* at \(0x[0-9a-f]*\)$/\1/p' $out; }
 totals() {
-	echo "# Totals: pass:$pass fail:$fail xfail:0 xpass:0 skip:0 error:0"
+	echo "# Totals: pass:$pass fail:$fail xfail:0 xpass:0 skip:$skip error:0"
 }
 loaded() { cat /sys/kernel/kexec_crash_loaded; }
 crash_size() { cat /sys/kernel/kexec_crash_size; }
@@ -38,7 +46,7 @@ iomem_line() { # $1 = start, $2 = length
 }
 # errno by its message (busybox and the tool print strerror())
 EBUSY="Device or resource busy"
-M256=268435456
+M256=268435456 M512=536870912
 
 if grep -q 'crashkernel=' /proc/cmdline; then
 	# the kernel has its own crash-kernel range: arming is refused
@@ -57,12 +65,22 @@ if grep -q 'crashkernel=' /proc/cmdline; then
 fi
 
 [ -r /boot/vmlinuz ] || { echo "Bail out! no /boot/vmlinuz (run --kernel-image)"; exit 1; }
+command -v kexec >/dev/null || { echo "Bail out! no kexec (run --host-prog kexec)"; exit 1; }
+# run --crash provides lazy_cma_crash; the crash needs the dump tools too
+crash=0 dumptools=""
+if command -v lazy_cma_crash >/dev/null; then
+	crash=1 dumptools="vmcore-dmesg makedumpfile"
+	for p in $dumptools; do
+		[ -x "/mnt/share/$p" ] ||
+			{ echo "Bail out! no $p (run --host-prog $p)"; exit 1; }
+	done
+fi
 
 # ---- the capture kernel's initramfs ----
 cap=/tmp/capture
 mkdir -p $cap/bin $cap/proc $cap/sys $cap/dev $cap/tmp $cap/mnt/share
 cp /bin/busybox $cap/bin/
-for p in vmcore-dmesg makedumpfile; do
+for p in $dumptools; do
 	cp "/mnt/share/$p" $cap/mnt/share/
 	# the shared libraries it needs (the loader lists them, as ldd does)
 	LD_TRACE_LOADED_OBJECTS=1 "/mnt/share/$p" | sed -n 's/.*=> \(\/[^ ]*\) .*/\1/p;s/^[[:space:]]*\(\/[^ ]*\) .*/\1/p' |
@@ -99,8 +117,58 @@ case "$first" in
 *) r=1; echo "#   first report: $first" ;;
 esac
 ok $r "capture kernel: the panic is the crashed kernel's first report"
-grep -q 'lazy_cma: kdump: crash kernel range' /tmp/dmesg
-ok $? "capture kernel: the crashed kernel's log shows the arming"
+# the last arming or release in the crashed kernel's log is the arming of
+# the range the crash used (the suite armed three regions before)
+last=$(grep 'lazy_cma: kdump: crash kernel range' /tmp/dmesg | tail -n 1)
+case "$last" in
+*"crash kernel range [mem $arm_mem]"* | *"crash kernel range [mem $arm_mem "*) r=0 ;;
+*) r=1; echo "#   last arming: $last" ;;
+esac
+ok $r "capture kernel: the crashed kernel's last arming is the crash range [mem $arm_mem]"
+# the capture kernel's own memory is what the loader gave it: all its
+# System RAM lies in the armed range, but for the first MiB (which both
+# loaders pass on, as x86 needs it), and so do its kernel and elfcorehdr=.
+# Node 1's DIMM is in the ACPI tables, so the capture kernel adds it again
+# (System RAM); it must stay offline: not memory the capture kernel uses
+bs=$((0x$(cat /sys/devices/system/memory/block_size_bytes)))
+r=0 inside=0
+for x in $(sed -nE 's/^([0-9a-f]+)-([0-9a-f]+) : System RAM$/\1-\2/p' /proc/iomem); do
+	lo=$((0x${x%-*})) hi=$((0x${x#*-}))
+	if [ $hi -lt 1048576 ]; then
+		continue
+	elif [ $lo -ge $arm_lo ] && [ $hi -le $arm_hi ]; then
+		inside=$((inside + hi - lo + 1))
+		continue
+	fi
+	i=$((lo / bs)) on=""
+	while [ $i -le $((hi / bs)) ]; do
+		[ "$(cat /sys/devices/system/memory/memory$i/state 2>/dev/null)" = offline ] ||
+			on="$on memory$i"
+		i=$((i + 1))
+	done
+	echo "#   System RAM outside the armed range: $x${on:+, online:$on}"
+	[ -z "$on" ] || r=1
+done
+[ $r = 0 ] && [ $inside -ge $(((arm_hi - arm_lo + 1) / 4 * 3)) ]
+ok $? "capture kernel: its online System RAM above 1 MiB ($((inside >> 20)) MiB) lies in the armed range, at least 3/4 of it"
+total=$(sed -n 's/^MemTotal: *\([0-9]*\) kB$/\1/p' /proc/meminfo)
+[ -n "$total" ] && [ $((total * 1024)) -le $((arm_hi - arm_lo + 1 + 1048576)) ]
+ok $? "capture kernel: MemTotal ($total kB) is no more than the armed range and the first MiB"
+r=0 k=0
+for x in $(sed -nE 's/^ *([0-9a-f]+)-([0-9a-f]+) : Kernel (code|data|bss)$/\1-\2/p' /proc/iomem); do
+	lo=$((0x${x%-*})) hi=$((0x${x#*-})) k=$((k + 1))
+	[ $lo -ge $arm_lo ] && [ $hi -le $arm_hi ] || { r=1; echo "#   kernel image at $x"; }
+done
+[ $k = 3 ] && [ $r = 0 ]; ok $? "capture kernel: its kernel image (code, data, bss) lies in the armed range"
+# kexec_file_load writes elfcorehdr=0xADDR, kexec-tools elfcorehdr=NK
+hdr=$(sed -nE 's/.*elfcorehdr=(0x[0-9a-f]+|[0-9]+K?).*/\1/p' /proc/cmdline)
+case "$hdr" in
+*K) h=$((${hdr%K} * 1024)) ;;
+?*) h=$((hdr)) ;;
+*) h=-1 ;;
+esac
+[ $h -ge $arm_lo ] && [ $h -le $arm_hi ]
+ok $? "capture kernel: elfcorehdr=$hdr lies in the armed range"
 makedumpfile -l -d 31 /proc/vmcore /tmp/dump > /tmp/mdf.log 2>&1
 r=$?
 sed 's/^/#   makedumpfile: /' /tmp/mdf.log | tail -n 5
@@ -133,10 +201,13 @@ refused() { # $1 = when
 	load
 	[ "$rc" != 0 ] && grep -q "crashkernel is not reserved" $err
 	ok $? "$1: kexec -p refuses (no Crash kernel in /proc/iomem)"
+	# kexec looks for the range in /proc/iomem before either syscall and
+	# dies with status 1: that refusal, not a kexec that did not run (126,
+	# 127) or died of a signal
 	load -s
-	echo "# kexec -s -p: $(head -n 1 $err)"
-	[ "$rc" != 0 ] && [ "$(loaded)" = 0 ]
-	ok $? "$1: kexec -s -p (kexec_file_load) fails"
+	echo "# kexec -s -p: status $rc: $(head -n 1 $err)"
+	[ "$rc" = 1 ] && grep -q "crashkernel is not reserved" $err && [ "$(loaded)" = 0 ]
+	ok $? "$1: kexec -s -p (kexec_file_load) refuses (no Crash kernel in /proc/iomem)"
 }
 refused "nothing armed"
 
@@ -164,6 +235,8 @@ b=$(addr)
 [ "$rc" = 0 ] && [ "$(grep -c ': Crash kernel$' /proc/iomem)" = 1 ]
 ok $? "a plain region meanwhile is no crash kernel"
 t $T -f "$b"
+[ "$rc" = 0 ] && [ -z "$(iomem_line "$b" 67108864)" ] && [ -n "$(iomem_line "$a" $M256)" ]
+ok $? "the plain region is freed, the armed one stays"
 
 # ---- shrink before load ----
 for f in /sys/kernel/kexec_crash_size /sys/kernel/kexec/crash_size; do
@@ -194,16 +267,20 @@ t $T -r "$a" 512
 [ "$rc" = 2 ] && grep -q "$EBUSY" $err; ok $? "RESIZE while loaded: EBUSY"
 rmmod lazy_cma 2>$err
 [ $? != 0 ] && [ -e /dev/lazy_cma ]; ok $? "rmmod while armed: refused (in use): $(cat $err)"
+# node 0's blocks are ZONE_NORMAL: the kernel itself refuses to isolate the
+# region's pages (unmovable), before it asks the driver; node 1 below is
+# where the driver's veto is tested
 bs=$((0x$(cat /sys/devices/system/memory/block_size_bytes)))
 blk=/sys/devices/system/memory/memory$((a / bs))
 echo offline 2>$err > $blk/state
 [ $? != 0 ] && grep -q "$EBUSY" $err && [ "$(cat $blk/state)" = online ]
-ok $? "offlining its memory block while loaded: EBUSY"
+ok $? "node 0: offlining its memory block while loaded: EBUSY (ZONE_NORMAL: the kernel refuses)"
 echo 0 2>$err > /sys/kernel/kexec_crash_size
 [ $? != 0 ] && [ "$(crash_size)" = $M256 ]; ok $? "while loaded the size cannot change"
 
 # ---- shrink after unload; unload, free, re-arm ----
 t kexec -p -u
+[ "$rc" = 0 ] && [ "$(loaded)" = 0 ]; ok $? "kexec -p -u unloads the kexec_load image"
 echo 0 2>$err > /sys/kernel/kexec_crash_size
 [ $? != 0 ] && grep -q "$EBUSY" $err && [ "$(crash_size)" = $M256 ]
 ok $? "after unload: writing kexec_crash_size fails with EBUSY, nothing shrinks"
@@ -221,19 +298,49 @@ a1=$(addr)
 load -s
 echo "# node 1: kexec -s -p status $rc: $(cat $err)"
 [ "$rc" = 0 ] && [ "$(loaded)" = 1 ]; ok $? "node 1: kexec -s -p loads into it"
+# a block wholly inside the region, in ZONE_MOVABLE: the kernel isolates
+# its pages without looking (it takes them for movable) and asks the memory
+# notifiers; only the driver's veto keeps it online.  Without the veto the
+# kernel would retry migrating the pages until a signal came: a timeout ends
+# that.  The kernel's pr_debug names the reason, where dynamic debug is on.
+i1=$(((a1 + bs - 1) / bs))
+blk1=/sys/devices/system/memory/memory$i1
+[ $(((i1 + 1) * bs)) -le $((a1 + M256)) ] && grep -q '^Movable$' $blk1/valid_zones &&
+	[ "$(cat $blk1/state)" = online ]
+ok $? "node 1: memory$i1 lies inside the armed region, online in ZONE_MOVABLE"
+ddc=/proc/dynamic_debug/control
+[ -w $ddc ] || ddc=/sys/kernel/debug/dynamic_debug/control
+echo 'func offline_pages +p' 2>/dev/null > $ddc
+lines=$(dmesg | wc -l)
+timeout 30 sh -c "echo offline > $blk1/state" 2>$err
+r=$?
+echo "# node 1: offlining memory$i1 (status $r): $(cat $err)"
+[ $r != 0 ] && grep -q "$EBUSY" $err && [ "$(cat $blk1/state)" = online ]
+ok $? "node 1: offlining its memory block while loaded: EBUSY, still online"
+why=$(dmesg | tail -n +$((lines + 1)) |
+	grep -F "memory offlining [mem $(printf '0x%08x-0x%08x' $((i1 * bs)) $(((i1 + 1) * bs - 1)))] failed due to")
+echo 'func offline_pages -p' 2>/dev/null > $ddc
+echo "# ${why:-no reason logged}"
+case "$why" in *"failed due to notifier failure") r=0 ;; *) r=1 ;; esac
+ok $r "node 1: the offlining was vetoed by the driver's memory notifier"
 t kexec -p -u
+[ "$rc" = 0 ] && [ "$(loaded)" = 0 ]; ok $? "node 1: kexec -p -u unloads it"
 t $T -f "$a1"
-[ "$rc" = 0 ]; ok $? "node 1: unload and free"
+[ "$rc" = 0 ] && [ "$(crash_size)" = 0 ]; ok $? "node 1: FREE disarms and frees"
 
-# ---- re-arm on node 0 ----
-t $T --kdump 256 -N 0
+# ---- re-arm on node 0, for the crash: 512 MB ----
+# the capture kernel keeps the dump in its tmpfs (half of its memory): on
+# 7.3, makedumpfile -d 31 writes more than 70 MB
+t $T --kdump 512 -N 0
 a=$(addr)
-[ "$rc" = 0 ] && [ "$(crash_size)" = $M256 ]; ok $? "re-armed on node 0 after a free"
+[ "$rc" = 0 ] && [ "$(crash_size)" = $M512 ]; ok $? "re-armed on node 0 after a free (512 MB)"
 
-if ! command -v lazy_cma_crash >/dev/null; then
-	t kexec -p -u
+if [ $crash = 0 ]; then
+	# not booted with run --crash (the debug kernel): no crash cycle
 	t $T -f "$a"
-	[ "$rc" = 0 ]; ok $? "freed (no crash: not booted with run --crash)"
+	[ "$rc" = 0 ] && [ "$(crash_size)" = 0 ]; ok $? "FREE disarms and frees"
+	n=$((n + 1)) skip=$((skip + 1))
+	echo "ok $n lazy_cma_kdump_test.crash_cycle # SKIP not booted with run --crash"
 	totals
 	[ $fail = 0 ]
 	exit
@@ -246,10 +353,13 @@ case "$LAZY_CMA_KERNEL" in
 esac
 load $how
 [ "$rc" = 0 ] && [ "$(loaded)" = 1 ]; ok $? "kexec ${how:+$how }-p: capture kernel loaded for the crash"
-# the capture kernel goes on counting from here
-printf 'n=%s pass=%s fail=%s splat=%s\n' $n $pass $fail "'$LAZY_CMA_SPLAT'" > $cap/state
+# the capture kernel goes on counting from here, and knows the range
+printf 'n=%s pass=%s fail=%s splat=%s arm_lo=%s arm_hi=%s arm_mem=%s\n' $n $pass $fail \
+	"'$LAZY_CMA_SPLAT'" $((a)) $((a + M512 - 1)) \
+	"$(printf '0x%08x-0x%08x' $((a)) $((a + M512 - 1)))" > $cap/state
 (cd $cap && find . | cpio -o -H newc 2>/dev/null | gzip -1) > /tmp/capture.gz
 t kexec -p -u
+[ "$rc" = 0 ] && [ "$(loaded)" = 0 ] || { echo "Bail out! unload failed"; totals; exit 1; }
 load $how
 [ "$rc" = 0 ] && [ "$(loaded)" = 1 ] || { echo "Bail out! reload failed"; totals; exit 1; }
 sync
