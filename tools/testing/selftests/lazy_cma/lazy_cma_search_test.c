@@ -18,10 +18,12 @@
  * - a large region in the way is passed in one step (a kprobe on the
  *   driver's own lazy_cma_take() counts the windows tried).
  */
+#include <elf.h>
 #include <linux/dma-heap.h>
 #include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
+#include <time.h>
 
 #include "lazy_cma_lib.h"
 #include "kselftest_harness.h"
@@ -40,6 +42,9 @@
 #endif
 #ifndef MPOL_PREFERRED
 #define MPOL_PREFERRED	1
+#endif
+#ifndef MPOL_BIND
+#define MPOL_BIND	2
 #endif
 
 struct acr {
@@ -282,63 +287,227 @@ TEST_F_TIMEOUT(search, cma_area_never_tried, 600)
 	free(calls);
 }
 
+/* the span of node @node's zones, [*lo, *hi) in bytes; 0 if it has any */
+static int node_span(int node, uint64_t *lo, uint64_t *hi)
+{
+	static const char *const zones[] = { "DMA", "DMA32", "Normal", "Movable" };
+	uint64_t l, h;
+	unsigned int i;
+
+	*lo = UINT64_MAX;
+	*hi = 0;
+	for (i = 0; i < sizeof(zones) / sizeof(zones[0]); i++)
+		if (!zone_span(node, zones[i], &l, &h)) {
+			*lo = l < *lo ? l : *lo;
+			*hi = h > *hi ? h : *hi;
+		}
+	return *hi ? 0 : -1;
+}
+
+/* what each pipe's page starts with: who wrote it, and which pipe it is */
+struct pipe_mark {
+	char magic[16];
+	uint64_t nonce;
+	uint64_t idx;
+};
+
+#define PIPE_MAGIC	"lazy_cma pipe"
+
+/*
+ * The pages of [lo, hi) that start with a pipe mark of @nonce, read through
+ * /proc/kcore (the kernel's direct map): their addresses in @pa (at most
+ * @max, ascending), their number returned, -1 if kcore cannot be read.
+ * Pages the kernel will not show (unmapped, not RAM) read as zero.
+ */
+static int find_pipe_pages(uint64_t lo, uint64_t hi, uint64_t nonce, uint64_t *pa, int max)
+{
+	enum { CHUNK = 1 << 20 };
+	struct { uint64_t pa, off, len; } seg[64];
+	int fd = open("/proc/kcore", O_RDONLY | O_CLOEXEC), nseg = 0, n = 0, i;
+	char *buf = malloc(CHUNK);
+	Elf64_Ehdr eh;
+	Elf64_Phdr ph;
+	uint64_t a;
+
+	if (fd < 0 || !buf || pread(fd, &eh, sizeof(eh), 0) != sizeof(eh) ||
+	    memcmp(eh.e_ident, ELFMAG, SELFMAG))
+		goto fail;
+	for (i = 0; i < eh.e_phnum && nseg < 64; i++) {
+		if (pread(fd, &ph, sizeof(ph), eh.e_phoff + (off_t)i * eh.e_phentsize) != sizeof(ph))
+			goto fail;
+		/* RAM (and the kernel text) has its physical address; the rest -1 */
+		if (ph.p_type == PT_LOAD && ph.p_paddr != (Elf64_Addr)-1 && ph.p_filesz)
+			seg[nseg++] = (typeof(seg[0])){ ph.p_paddr, ph.p_offset, ph.p_filesz };
+	}
+	for (a = lo; a < hi; ) {
+		uint64_t len = hi - a < CHUNK ? hi - a : CHUNK, off;
+		ssize_t r;
+
+		for (i = 0; i < nseg; i++)
+			if (a >= seg[i].pa && a < seg[i].pa + seg[i].len)
+				break;
+		if (i == nseg) {	/* a hole: on to the next segment above */
+			uint64_t next = hi;
+
+			for (i = 0; i < nseg; i++)
+				if (seg[i].pa > a && seg[i].pa < next)
+					next = seg[i].pa;
+			a = next;
+			continue;
+		}
+		if (len > seg[i].pa + seg[i].len - a)
+			len = seg[i].pa + seg[i].len - a;
+		r = pread(fd, buf, len, seg[i].off + (a - seg[i].pa));
+		if (r <= 0)
+			r = 0;
+		for (off = 0; off + sizeof(struct pipe_mark) <= (uint64_t)r; off += SZ_4K) {
+			const struct pipe_mark *m = (const void *)(buf + off);
+
+			if (!strcmp(m->magic, PIPE_MAGIC) && m->nonce == nonce && n < max)
+				pa[n++] = a + off;
+		}
+		/* a page that cannot be read ends the read: go on after it */
+		a += r > 0 ? ((uint64_t)r + SZ_4K - 1) / SZ_4K * SZ_4K : SZ_4K;
+	}
+	free(buf);
+	close(fd);
+	return n;
+fail:
+	free(buf);
+	if (fd >= 0)
+		close(fd);
+	return -1;
+}
+
 /*
  * Pages in use that are neither on an LRU list nor movable (a pipe's
  * buffers: 4000 pipes holding a page each) are refused by the kernel's
- * isolation outside ZONE_MOVABLE.  Regions of 64 MiB are taken from node 0
- * (ZONE_DMA32) while they exist: no alloc_contig_range() call may fail (a
- * kretprobe reads its return value).
+ * isolation outside ZONE_MOVABLE.  Each pipe's page starts with a mark, and
+ * /proc/kcore shows where those pages are on node 0.  The page allocator
+ * hands out the low memory of a node first, where the kernel's own pages
+ * already make every window unusable: the pipes are filled while all but
+ * 384 MiB of node 0 is held by this process's anonymous pages, so that
+ * theirs come from the high memory that is left, which is freed again
+ * before the search.  Regions of 64 MiB are
+ * taken from node 0 (from the top down) until one lies below the highest
+ * pipe page: the windows the search went through held pipe pages (at least
+ * one lies between the lowest region and the top of node 0).  No
+ * alloc_contig_range() call may fail (a kretprobe reads its return value:
+ * every region took at least one call, so there are calls to read) or be
+ * handed a range with a pipe page in it (a kprobe reads its arguments).
  */
 TEST_F_TIMEOUT(search, unmovable_pages_never_tried, 600)
 {
-	enum { NPIPE = 4000, NREG = 12 };
+	enum { NPIPE = 4000, NREG = 48, NPA = 2 * NPIPE };
 	struct rlimit rl = { 2 * NPIPE + 64, 2 * NPIPE + 64 };
-	char page[4096], *buf, *p;
-	int (*pipes)[2], i, fd, n = 0, failed = 0, got = 0;
+	int (*pipes)[2], i, j, fd, n = 0, failed = 0, got = 0, npa, held = 0, over = 0, ncalls = 0;
+	uint64_t phys, lowest = UINT64_MAX, lo, hi, nonce, *pa;
+	struct pipe_mark page[SZ_4K / sizeof(struct pipe_mark)];
+	struct acr *calls;
+	char *buf, *p;
 	ssize_t len = 0, r;
-	uint64_t phys;
+
+	unsigned long node0 = 1UL;
+	size_t fill_len;
+	char *fill;
+	long free_kb;
 
 	ASSERT_EQ(0, setrlimit(RLIMIT_NOFILE, &rl));
+	ASSERT_EQ(0, node_span(0, &lo, &hi));
+	free_kb = node_meminfo_kb(0, "MemFree");
+	ASSERT_LT(1024 * 1024, free_kb);
+	fill_len = (size_t)(free_kb - 384 * 1024) * 1024;
+	fill = mmap(NULL, fill_len, PROT_READ | PROT_WRITE,
+		    MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	ASSERT_NE(MAP_FAILED, fill);
+	madvise(fill, fill_len, MADV_NOHUGEPAGE);
+	ASSERT_EQ(0, syscall(SYS_mbind, fill, fill_len, MPOL_BIND, &node0, 64, 0));
+	for (i = 0; (size_t)i < fill_len / SZ_4K; i++)
+		fill[(size_t)i * SZ_4K] = 1;
 	pipes = calloc(NPIPE, sizeof(*pipes));
-	ASSERT_NE(NULL, pipes);
+	pa = calloc(NPA, sizeof(*pa));
+	calls = calloc(100000, sizeof(*calls));
+	ASSERT_TRUE(pipes && pa && calls);
+	nonce = ((uint64_t)getpid() << 32) ^ (uint64_t)time(NULL);
 	memset(page, 7, sizeof(page));
 	for (i = 0; i < NPIPE; i++) {
+		strcpy(page[0].magic, PIPE_MAGIC);
+		page[0].nonce = nonce;
+		page[0].idx = i;
 		ASSERT_EQ(0, pipe(pipes[i]));
 		ASSERT_EQ(sizeof(page), write(pipes[i][1], page, sizeof(page)));
 	}
+	memset(page, 0, sizeof(page));	/* the only copy of a mark outside a pipe */
+	munmap(fill, fill_len);
+	npa = find_pipe_pages(lo, hi, nonce, pa, NPA);
+	ASSERT_LE(0, npa) TH_LOG("/proc/kcore cannot be read");
+	TH_LOG("node 0 %#llx-%#llx (%ld MiB free, %zu MiB filled): %d of %d pipe pages there, from %#llx to %#llx",
+	       (unsigned long long)lo, (unsigned long long)hi, free_kb >> 10, fill_len >> 20,
+	       npa, NPIPE, npa ? (unsigned long long)pa[0] : 0ULL,
+	       npa ? (unsigned long long)pa[npa - 1] : 0ULL);
+	ASSERT_LT(0, npa) TH_LOG("no pipe page on node 0");
+	ASSERT_GE(NPIPE, npa) TH_LOG("more marked pages than pipes");
+
+	ASSERT_EQ(0, acr_probe_on());
 	ASSERT_EQ(0, write_str(TRACING "/kprobe_events",
 			       "r:lazy_cma_search/acrret alloc_contig_range_noprof ret=$retval:s32") &&
 		     write_str(TRACING "/kprobe_events",
 			       "r:lazy_cma_search/acrret alloc_contig_range ret=$retval:s32"));
-	fd = open(TRACING "/trace", O_WRONLY | O_TRUNC);
-	ASSERT_LE(0, fd);
-	close(fd);
 	ASSERT_EQ(0, write_str(RET_EV, "1"));
-	for (i = 0; i < NREG; i++)
-		got += !lc_alloc(self->fd, 64 * SZ_1M, 0, "unmovable", &phys);
+	for (i = 0; i < NREG && lowest > pa[npa - 1]; i++) {
+		if (lc_alloc(self->fd, 64 * SZ_1M, 0, "unmovable", &phys))
+			break;
+		got++;
+		lowest = phys < lowest ? phys : lowest;
+	}
 	ASSERT_EQ(0, write_str(RET_EV, "0"));
+	ASSERT_EQ(0, write_str(ACR_EV, "0"));
 
-	buf = calloc(1, 8 << 20);
+	buf = calloc(1, 16 << 20);
 	ASSERT_NE(NULL, buf);
 	fd = open(TRACING "/trace", O_RDONLY);
 	ASSERT_LE(0, fd);
-	while ((r = read(fd, buf + len, (8 << 20) - 1 - len)) > 0)
+	while ((r = read(fd, buf + len, (16 << 20) - 1 - len)) > 0)
 		len += r;
 	close(fd);
 	for (p = buf; (p = strstr(p, " ret=")); p++) {
 		n++;
 		failed += atoi(p + 5) != 0;
 	}
+	for (p = buf; (p = strstr(p, "start=0x")) && ncalls < 100000; p++) {
+		unsigned long long s, e;
+
+		if (sscanf(p, "start=%llx end=%llx", &s, &e) == 2)
+			calls[ncalls++] = (struct acr){ s * SZ_4K, e * SZ_4K };
+	}
 	free(buf);
-	TH_LOG("%d regions of 64 MiB with %d pipe pages about: %d alloc_contig_range() calls, %d failed",
-	       got, NPIPE, n, failed);
-	EXPECT_LT(0, got);
+	for (j = 0; j < npa; j++) {
+		held += pa[j] >= lowest;
+		for (i = 0; i < ncalls; i++)
+			if (calls[i].start <= pa[j] && pa[j] < calls[i].end) {
+				if (!over)
+					TH_LOG("alloc_contig_range(%#llx-%#llx) over the pipe page at %#llx",
+					       (unsigned long long)calls[i].start,
+					       (unsigned long long)calls[i].end,
+					       (unsigned long long)pa[j]);
+				over++;
+			}
+	}
+	TH_LOG("%d regions of 64 MiB, the lowest at %#llx, %d pipe pages above it: %d alloc_contig_range() calls (%d returns), %d failed, %d over a pipe page",
+	       got, (unsigned long long)lowest, held, ncalls, n, failed, over);
+	ASSERT_LT(0, got);
+	EXPECT_LT(0, held) TH_LOG("no window the search went through held a pipe page");
+	EXPECT_LE(got, n) TH_LOG("a region without a traced alloc_contig_range() return");
+	EXPECT_EQ(ncalls, n);
 	EXPECT_EQ(0, failed);
+	EXPECT_EQ(0, over);
 	for (i = 0; i < NPIPE; i++) {
 		close(pipes[i][0]);
 		close(pipes[i][1]);
 	}
 	free(pipes);
+	free(pa);
+	free(calls);
 }
 
 /* two "System RAM" resources of node 1 side by side: the boundary, or 0 */
@@ -639,7 +808,7 @@ TEST_F_TIMEOUT(search, passes_a_claim_in_one_step, 120)
 	       (unsigned long long)phys, (unsigned long long)big, n);
 	/* a region of 2 MiB leaves 2 MiB of room after it */
 	EXPECT_EQ(big - 2 * SZ_2M, phys);
-	EXPECT_GE(2, n);
+	EXPECT_EQ(2, n) TH_LOG("the window under the region's top and the one below it");
 }
 
 TEST_HARNESS_MAIN
