@@ -10,10 +10,14 @@
  *   succeeds on online memory of node 1 (checked in sysfs while the region
  *   lives) or fails with a documented errno, and the kernel reports nothing
  *   (the debug kernel's checkers are what catch a walk over an offline
- *   block's memmap).
+ *   block's memmap).  A region held through the whole loop makes its
+ *   block's offlining fail at once with EBUSY each time it is tried: the
+ *   module's veto.  Regions, grows, heap buffers, offlined blocks and
+ *   refusals must all have happened.
  *
  * Node 1 is onlined (online_movable) first if it is not; it is left online.
- * LAZY_CMA_STRESS_SECONDS sets the length of the loop (default 120).
+ * LAZY_CMA_STRESS_SECONDS sets the length of the loop (default 120; the gate
+ * runs 20, which still gives dozens of each count on the debug kernel).
  */
 #include <linux/dma-heap.h>
 #include <dirent.h>
@@ -29,6 +33,7 @@
 #define TRACING		"/sys/kernel/tracing"
 #define NAIVE_PARAM	"/sys/module/lazy_cma/parameters/naive"
 #define KPROBE_EV	TRACING "/events/lazy_cma_test/acr/enable"
+#define HEAP1		"/dev/dma_heap/lazy_cma-node1"
 #define MAX_BLOCKS	256
 #define WORKERS		3
 
@@ -218,7 +223,7 @@ TEST_F_TIMEOUT(unplug, naive_skips_offline_block, 600)
 	unsigned long long hole_lo = hole * self->bs / SZ_4K;
 	unsigned long long hole_hi = hole_lo + self->bs / SZ_4K;
 	unsigned long long start, end, seen = 0, bad = 0;
-	uint64_t phys, len = 2 * self->bs;
+	uint64_t phys = 0, len = 2 * self->bs;
 	char *buf, *p;
 	ssize_t n;
 	int fd;
@@ -282,9 +287,12 @@ struct stress {
 	unsigned long long bs;
 	time_t deadline;
 	pthread_mutex_t lock;
+	int heap_fd;			/* node 1's heap, opened before the loop */
 	char error[256];		/* the first thing that went wrong */
 	unsigned long allocs, alloc_fail, grows, grow_fail, heap, heap_fail;
 	unsigned long offlined, offline_busy;
+	uint64_t held;			/* a region that lives through the loop */
+	unsigned long held_refused;	/* offlinings of its block refused */
 };
 
 static void stress_error(struct stress *s, const char *fmt, ...)
@@ -338,10 +346,9 @@ static void *stress_worker(void *arg)
 					  130 * SZ_1M };
 	struct stress *s = arg;
 	unsigned int seed = (unsigned int)(uintptr_t)&seed;
-	int heap = open("/dev/dma_heap/lazy_cma-node1", O_RDWR | O_CLOEXEC);
 
 	while (time(NULL) < s->deadline) {
-		uint64_t len = sizes[rand_r(&seed) % 5], phys, p, l;
+		uint64_t len = sizes[rand_r(&seed) % 5], phys = 0, p, l;
 		int ret;
 
 		ret = lc_alloc(s->fd, len, 1, "unplug", &phys);
@@ -371,14 +378,12 @@ static void *stress_worker(void *arg)
 					     strerror(-ret));
 		}
 
-		if (heap < 0)
-			heap = open("/dev/dma_heap/lazy_cma-node1", O_RDWR | O_CLOEXEC);
-		if (heap >= 0) {
+		{
 			struct dma_heap_allocation_data d = {
 				.len = sizes[rand_r(&seed) % 4], .fd_flags = O_RDWR,
 			};
 
-			if (ioctl(heap, DMA_HEAP_IOCTL_ALLOC, &d)) {
+			if (ioctl(s->heap_fd, DMA_HEAP_IOCTL_ALLOC, &d)) {
 				if (errno != ENOMEM && errno != ENODEV)
 					stress_error(s, "heap ALLOC: %s", strerror(errno));
 				stress_count(s, &s->heap_fail);
@@ -388,8 +393,6 @@ static void *stress_worker(void *arg)
 			}
 		}
 	}
-	if (heap >= 0)
-		close(heap);
 	return NULL;
 }
 
@@ -399,8 +402,27 @@ static void *stress_offliner(void *arg)
 	unsigned int seed = 1;
 
 	while (time(NULL) < s->deadline) {
-		int b = s->blocks[rand_r(&seed) % s->nr_blocks], ret;
+		int b = s->held / s->bs, ret;
 
+		/*
+		 * First the block of the region that lives through the loop:
+		 * lazy_cma must refuse it at once (EBUSY).  Without the veto
+		 * the offlining would wait until that region is freed after the
+		 * loop, and then succeed.
+		 */
+		ret = block_set(b, "offline");
+		if (ret == -EBUSY) {
+			stress_count(s, &s->held_refused);
+		} else {
+			stress_error(s, "offline block %d under the live region %#llx: %s",
+				     b, (unsigned long long)s->held,
+				     ret ? strerror(-ret) : "it went offline");
+			if (!ret && block_bring_online(b))
+				stress_error(s, "online block %d failed", b);
+		}
+
+		/* then any block of node 1 */
+		b = s->blocks[rand_r(&seed) % s->nr_blocks];
 		ret = block_set(b, "offline");
 		if (!ret) {
 			stress_count(s, &s->offlined);
@@ -428,21 +450,37 @@ TEST_F_TIMEOUT(unplug, offline_online_while_allocating, 1500)
 	};
 	int i;
 
+	/* the heap half is half of the test: no heap, no test */
+	s.heap_fd = open(HEAP1, O_RDWR | O_CLOEXEC);
+	ASSERT_LE(0, s.heap_fd) TH_LOG("%s: %s", HEAP1, strerror(errno));
+	ASSERT_EQ(0, lc_alloc(self->fd, SZ_2M, 1, "held", &s.held));
 	s.deadline = time(NULL) + (env ? atoi(env) : 120);
 	ASSERT_EQ(0, pthread_create(&offliner, NULL, stress_offliner, &s));
 	for (i = 0; i < WORKERS; i++)
 		ASSERT_EQ(0, pthread_create(&workers[i], NULL, stress_worker, &s));
 	for (i = 0; i < WORKERS; i++)
 		pthread_join(workers[i], NULL);
+	/* an offlining that waits for the held region ends now */
+	EXPECT_EQ(0, lc_free(self->fd, s.held));
 	pthread_join(offliner, NULL);
 
-	TH_LOG("regions %lu (failed %lu), grown %lu (failed %lu), heap buffers %lu (failed %lu), blocks offlined %lu (refused %lu)",
+	TH_LOG("regions %lu (failed %lu), grown %lu (failed %lu), heap buffers %lu (failed %lu), blocks offlined %lu (refused %lu), the held region's block refused %lu times",
 	       s.allocs, s.alloc_fail, s.grows, s.grow_fail, s.heap, s.heap_fail,
-	       s.offlined, s.offline_busy);
+	       s.offlined, s.offline_busy, s.held_refused);
+	close(s.heap_fd);
 	EXPECT_STREQ("", s.error);
-	/* both sides must really have run against each other */
+	/*
+	 * Both sides must really have run against each other: regions were
+	 * taken and grown, heap buffers were taken, blocks went offline, and
+	 * offlining was refused (EBUSY) because lazy_cma held memory in the
+	 * block: that veto is what the loop is about (the held region's block
+	 * every time it was tried, other blocks when a region was there).
+	 */
 	EXPECT_LT(0, s.allocs);
+	EXPECT_LT(0, s.grows);
+	EXPECT_LT(0, s.heap);
 	EXPECT_LT(0, s.offlined);
+	EXPECT_LT(0, s.held_refused);
 	EXPECT_EQ(0, lc_count(self->fd));
 }
 
