@@ -296,7 +296,7 @@ static int node_span(int node, uint64_t *lo, uint64_t *hi)
 
 	*lo = UINT64_MAX;
 	*hi = 0;
-	for (i = 0; i < sizeof(zones) / sizeof(zones[0]); i++)
+	for (i = 0; i < ARRAY_SIZE(zones); i++)
 		if (!zone_span(node, zones[i], &l, &h)) {
 			*lo = l < *lo ? l : *lo;
 			*hi = h > *hi ? h : *hi;
