@@ -14,6 +14,11 @@
  *   block's offlining fail at once with EBUSY each time it is tried: the
  *   module's veto.  Regions, grows, heap buffers, offlined blocks and
  *   refusals must all have happened.
+ * - Where alloc_contig_range() failed (a page of node 1 held by a pipe), the
+ *   block's next offlining is refused once (EBUSY), and the one after it
+ *   goes through.
+ * - An offlining that is interrupted after it started (MEM_CANCEL_OFFLINE)
+ *   leaves its block claimable: regions are taken from it afterwards.
  *
  * Node 1 is onlined (online_movable) first if it is not; it is left online.
  * LAZY_CMA_STRESS_SECONDS sets the length of the loop (default 120; the gate
@@ -482,6 +487,131 @@ TEST_F_TIMEOUT(unplug, offline_online_while_allocating, 1500)
 	EXPECT_LT(0, s.offlined);
 	EXPECT_LT(0, s.held_refused);
 	EXPECT_EQ(0, lc_count(self->fd));
+}
+
+/*
+ * A page of node 1 held by a pipe (vmsplice): it can be neither migrated nor
+ * freed while the pipe is open, so alloc_contig_range() fails on any window
+ * that holds it, and offlining its block waits for it.  Its block number,
+ * or -1 (and p[] closed).
+ */
+struct held_page {
+	char *page;
+	int p[2];
+};
+
+static void release_page(struct held_page *h)
+{
+	if (h->p[0] >= 0)
+		close(h->p[0]);
+	if (h->p[1] >= 0)
+		close(h->p[1]);
+	h->p[0] = h->p[1] = -1;
+	if (h->page != MAP_FAILED)
+		munmap(h->page, SZ_4K);
+	h->page = MAP_FAILED;
+}
+
+static int hold_node1_page(struct held_page *h, unsigned long long bs)
+{
+	unsigned long mask = 1UL << 1;
+	struct iovec iov;
+	uint64_t pfn;
+
+	h->p[0] = h->p[1] = -1;
+	h->page = mmap(NULL, SZ_4K, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (h->page == MAP_FAILED)
+		return -1;
+	if (syscall(__NR_mbind, h->page, SZ_4K, 1 /* MPOL_PREFERRED */, &mask,
+		    8 * sizeof(mask), 0))
+		goto out;
+	h->page[0] = 1;
+	iov.iov_base = h->page;
+	iov.iov_len = SZ_4K;
+	if (pipe(h->p) || vmsplice(h->p[1], &iov, 1, 0) != SZ_4K)
+		goto out;
+	pfn = self_pfn(h->page);
+	if (pfn && phys_node(pfn * SZ_4K) == 1)
+		return (int)(pfn * SZ_4K / bs);
+out:
+	release_page(h);
+	return -1;
+}
+
+/* take regions of 2 MiB on node 1 until it has none left; how many in @block */
+static int fill_node1_2m(int fd, unsigned long long bs, int block, int *total)
+{
+	uint64_t phys;
+	int in_block = 0;
+
+	*total = 0;
+	while (*total < 8192 && !lc_alloc(fd, SZ_2M, 1, "fill", &phys)) {
+		(*total)++;
+		in_block += (int)(phys / bs) == block;
+	}
+	return in_block;
+}
+
+/*
+ * A page of node 1 is held by a pipe, node 1 is filled with regions of 2 MiB
+ * (alloc_contig_range() fails on the windows that hold the page), they are
+ * freed, and the pipe is closed.  The module remembers the failed range: a
+ * failed alloc_contig_range() undoes the isolation an offlining relies on,
+ * so the next offlining of that block is refused (EBUSY), once; the one
+ * after it goes through.
+ */
+TEST_F_TIMEOUT(unplug, offline_refused_after_failed_range, 300)
+{
+	struct held_page h;
+	int block, total, ret;
+
+	block = hold_node1_page(&h, self->bs);
+	ASSERT_LE(0, block) TH_LOG("no page of node 1 held by a pipe");
+	fill_node1_2m(self->fd, self->bs, block, &total);
+	lc_free_all(self->fd);
+	release_page(&h);
+	TH_LOG("%d regions of 2 MiB on node 1; the pipe's page in memory%d", total, block);
+	ASSERT_LT(0, total);
+
+	ret = block_set(block, "offline");
+	EXPECT_EQ(-EBUSY, ret)
+		TH_LOG("memory%d offlined (%d) after alloc_contig_range() failed in it", block, ret);
+	EXPECT_EQ(0, block_take_offline(block));
+	EXPECT_EQ(0, block_bring_online(block));
+}
+
+static void offline_until_alarm(void *arg)
+{
+	alarm(2);
+	block_set(*(int *)arg, "offline");
+}
+
+/*
+ * A page of node 1 is held by a pipe, and an offlining of its block is
+ * started and killed while it waits for that page (it had begun:
+ * MEM_GOING_OFFLINE, then MEM_CANCEL_OFFLINE).  The pipe is closed and node
+ * 1 filled with regions of 2 MiB: some of them must lie in that block (an
+ * offlining the module still takes as in progress keeps it out of reach).
+ */
+TEST_F_TIMEOUT(unplug, cancelled_offline_block_claimable, 300)
+{
+	struct held_page h;
+	int block, total, in_block, status;
+
+	block = hold_node1_page(&h, self->bs);
+	ASSERT_LE(0, block) TH_LOG("no page of node 1 held by a pipe");
+	status = in_child(offline_until_alarm, &block);
+	release_page(&h);
+	ASSERT_TRUE(killed_by(status, SIGALRM))
+		TH_LOG("the offlining of memory%d was not interrupted (status %#x)",
+		       block, status);
+	ASSERT_TRUE(block_stays_online(block));
+
+	in_block = fill_node1_2m(self->fd, self->bs, block, &total);
+	lc_free_all(self->fd);
+	TH_LOG("%d regions of 2 MiB on node 1, %d in memory%d", total, in_block, block);
+	EXPECT_LT(0, in_block);
 }
 
 TEST_HARNESS_MAIN
