@@ -7,7 +7,9 @@
  * requests that race for the last free memory of a node, and in the zone a
  * window is taken from (free pages of another zone do not pay for it); the benchmark's
  * kernel_search baseline exists exactly where the kernel exports
- * alloc_contig_pages(), and gives regions.
+ * alloc_contig_pages(), and gives regions; heap buffers small enough for the
+ * buddy allocator keep the margin too; pool pieces of a heap start on a
+ * multiple of their size; a shrink gives the cut pages back to the node.
  */
 #include <dirent.h>
 #include <pthread.h>
@@ -15,6 +17,7 @@
 #include <sys/klog.h>
 #include <sys/mman.h>
 
+#include <linux/dma-heap.h>
 #include <linux/mempolicy.h>
 
 #include "lazy_cma_lib.h"
@@ -788,6 +791,161 @@ TEST_F(alloc, kernel_search_strategy)
 		EXPECT_EQ(0, lc_free(self->fd, phys));
 		EXPECT_EQ(0, lc_free(self->fd, own));
 	}
+}
+
+#define HEAP_DEV	"/dev/dma_heap/lazy_cma-node%d"
+#define HEAP_RES	"lazy_cma-node%d dma-buf"
+
+/* a dma-buf of @len from @heap: its fd, or -errno */
+static int heap_buf(int heap, uint64_t len)
+{
+	struct dma_heap_allocation_data d = {
+		.len = len, .fd_flags = O_RDWR | O_CLOEXEC,
+	};
+
+	if (ioctl(heap, DMA_HEAP_IOCTL_ALLOC, &d))
+		return -errno;
+	return (int)d.fd;
+}
+
+static int heap_open(int node)
+{
+	char path[64];
+
+	snprintf(path, sizeof(path), HEAP_DEV, node);
+	return open(path, O_RDWR | O_CLOEXEC);
+}
+
+/*
+ * Heap buffers of 2 and 4 MiB are small enough to come from the buddy
+ * allocator's free lists (or make a pool chunk) rather than from
+ * alloc_contig_range(): that path keeps the zone's margin as well.  With
+ * reserve_mb far above the memory of the machine both fail with ENOMEM.
+ * (A buffer of 4 KiB may rightly come from a chunk the pool already holds.)
+ */
+TEST_F(margin, heap_buffers)
+{
+	static const uint64_t lens[] = { SZ_2M, 2 * SZ_2M };
+	int heap = heap_open(0), buf;
+	unsigned int i;
+
+	ASSERT_LE(0, heap) TH_LOG(HEAP_DEV ": %s", 0, strerror(errno));
+	ASSERT_EQ(0, set_reserve_mb(1000000));
+	for (i = 0; i < ARRAY_SIZE(lens); i++) {
+		buf = heap_buf(heap, lens[i]);
+		EXPECT_EQ(-ENOMEM, buf)
+			TH_LOG("a heap buffer of %llu KiB with reserve_mb 1000000",
+			       (unsigned long long)lens[i] >> 10);
+		if (buf >= 0)
+			close(buf);
+	}
+	close(heap);
+}
+
+/* the start of the /proc/iomem entry named @name that is not in @seen */
+static int iomem_new(const char *name, const uint64_t *seen, int nr_seen,
+		     uint64_t *start, uint64_t *len)
+{
+	char line[256], nm[128];
+	unsigned long long s, e;
+	int i, found = 0;
+	FILE *f = fopen("/proc/iomem", "r");
+
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f)) {
+		if (sscanf(line, " %llx-%llx : %127[^\n]", &s, &e, nm) != 3 || strcmp(nm, name))
+			continue;
+		for (i = 0; i < nr_seen && seen[i] != s; i++)
+			;
+		if (i == nr_seen) {
+			*start = s;
+			*len = e - s + 1;
+			found++;
+		}
+	}
+	fclose(f);
+	return found;
+}
+
+/*
+ * A heap buffer of 4 KiB is kept, so the next ones come from a pool chunk
+ * that already has a piece taken: buffers of 8, 16 and 64 KiB must each
+ * start on a multiple of their size (their own /proc/iomem entry tells
+ * where), as a device that maps them with large pages needs.
+ */
+TEST(pool_pieces_naturally_aligned)
+{
+	static const uint64_t lens[] = { SZ_4K, 2 * SZ_4K, 4 * SZ_4K, 16 * SZ_4K };
+	int heap = heap_open(1), bufs[ARRAY_SIZE(lens)];
+	uint64_t seen[ARRAY_SIZE(lens)], len;
+	char res[64];
+	unsigned int i;
+
+	ASSERT_LE(0, heap) TH_LOG(HEAP_DEV ": %s", 1, strerror(errno));
+	snprintf(res, sizeof(res), HEAP_RES, 1);
+	for (i = 0; i < ARRAY_SIZE(lens); i++) {
+		bufs[i] = heap_buf(heap, lens[i]);
+		ASSERT_LE(0, bufs[i]);
+		ASSERT_EQ(1, iomem_new(res, seen, i, &seen[i], &len));
+		TH_LOG("%llu KiB at %#llx", (unsigned long long)lens[i] >> 10,
+		       (unsigned long long)seen[i]);
+		EXPECT_EQ(lens[i], len);
+		EXPECT_EQ(0, seen[i] % lens[i])
+			TH_LOG("a piece of %llu KiB at %#llx",
+			       (unsigned long long)lens[i] >> 10, (unsigned long long)seen[i]);
+	}
+	while (i--)
+		close(bufs[i]);
+	close(heap);
+}
+
+/* free memory of node @nid, kB: MemFree and the per-CPU lists of its zones */
+static long node_free_kb(int nid)
+{
+	long kb = node_meminfo_kb(nid, "MemFree"), n;
+	char line[256];
+	int node = -1;
+	FILE *f = fopen("/proc/zoneinfo", "r");
+
+	if (kb < 0 || !f) {
+		if (f)
+			fclose(f);
+		return -1;
+	}
+	while (fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "Node %d, zone", &node) == 1)
+			continue;
+		if (node == nid && sscanf(line, " count: %ld", &n) == 1)
+			kb += n * (long)(SZ_4K >> 10);
+	}
+	fclose(f);
+	return kb;
+}
+
+/*
+ * A region of 16 MiB on node 1 shrunk to 4 MiB gives the 12 MiB it no
+ * longer covers back to the page allocator: node 1's free memory (with its
+ * per-CPU lists) rises by at least 8 MiB; the rest is slack for the
+ * kernel's own use of the node meanwhile.
+ */
+TEST(shrink_frees_the_tail)
+{
+	uint64_t phys, len = 4 * SZ_1M;
+	long before, after;
+	int fd = lc_open();
+
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, lc_alloc(fd, 16 * SZ_1M, 1, "shrink", &phys));
+	before = node_free_kb(1);
+	ASSERT_EQ(0, lc_resize(fd, &phys, &len));
+	after = node_free_kb(1);
+	EXPECT_EQ(4 * SZ_1M, len);
+	EXPECT_EQ(0, lc_free(fd, phys));
+	close(fd);
+	ASSERT_LE(0, before);
+	TH_LOG("node 1 free %ld -> %ld kB after shrinking 16 MiB to 4 MiB", before, after);
+	EXPECT_LE(8 * 1024, after - before);
 }
 
 TEST_HARNESS_MAIN
