@@ -506,7 +506,8 @@ static void release_page(struct held_page *h)
 		close(h->p[0]);
 	if (h->p[1] >= 0)
 		close(h->p[1]);
-	h->p[0] = h->p[1] = -1;
+	h->p[0] = -1;
+	h->p[1] = -1;
 	if (h->page != MAP_FAILED)
 		munmap(h->page, SZ_4K);
 	h->page = MAP_FAILED;
@@ -518,7 +519,8 @@ static int hold_node1_page(struct held_page *h, unsigned long long bs)
 	struct iovec iov;
 	uint64_t pfn;
 
-	h->p[0] = h->p[1] = -1;
+	h->p[0] = -1;
+	h->p[1] = -1;
 	h->page = mmap(NULL, SZ_4K, PROT_READ | PROT_WRITE,
 		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (h->page == MAP_FAILED)
@@ -576,7 +578,8 @@ TEST_F_TIMEOUT(unplug, offline_refused_after_failed_range, 300)
 
 	ret = block_set(block, "offline");
 	EXPECT_EQ(-EBUSY, ret)
-		TH_LOG("memory%d offlined (%d) after alloc_contig_range() failed in it", block, ret);
+		TH_LOG("memory%d offlined (%d) after alloc_contig_range() failed in it",
+		       block, ret);
 	EXPECT_EQ(0, block_take_offline(block));
 	EXPECT_EQ(0, block_bring_online(block));
 }
