@@ -332,8 +332,14 @@ why=$(dmesg | tail -n +$((lines + 1)) |
 	grep -F "memory offlining [mem $(printf '0x%08x-0x%08x' $((i1 * bs)) $(((i1 + 1) * bs - 1)))] failed due to")
 echo 'func offline_pages -p' 2>/dev/null > $ddc
 echo "# ${why:-no reason logged}"
-case "$why" in *"failed due to notifier failure") r=0 ;; *) r=1 ;; esac
-ok $r "node 1: the offlining was vetoed by the driver's memory notifier"
+if [ -w $ddc ]; then
+	case "$why" in *"failed due to notifier failure") r=0 ;; *) r=1 ;; esac
+	ok $r "node 1: the offlining was vetoed by the driver's memory notifier"
+else
+	# (the debug kernel's defconfig has no CONFIG_DYNAMIC_DEBUG)
+	n=$((n + 1)) skip=$((skip + 1))
+	echo "ok $n lazy_cma_kdump_test.offline_reason # SKIP kernel without dynamic debug"
+fi
 t kexec -p -u
 [ "$rc" = 0 ] && [ "$(loaded)" = 0 ]; ok $? "node 1: kexec -p -u unloads it"
 t $T -f "$a1"
