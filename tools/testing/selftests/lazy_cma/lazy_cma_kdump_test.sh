@@ -248,6 +248,16 @@ for f in /sys/kernel/kexec_crash_size /sys/kernel/kexec/crash_size; do
 done
 t $T -r "$a" 128
 [ "$rc" = 2 ] && grep -q "$EBUSY" $err; ok $? "RESIZE of an armed region: EBUSY"
+# the crash kernel's memory is never mapped: -d and -w (mmap) refuse
+rm -f /tmp/kd.dump
+t $T -d "$a" /tmp/kd.dump 4096
+[ "$rc" = 2 ] && grep -q "mmap failed: $EBUSY" $err && ! grep -q '^dumped ' $out &&
+	[ ! -s /tmp/kd.dump ]
+ok $? "-d (mmap) of an armed region: EBUSY, nothing dumped"
+head -c 4096 /dev/zero | tr '\0' 'k' > /tmp/kd.page
+t $T -w "$a" /tmp/kd.page
+[ "$rc" = 2 ] && grep -q "mmap failed: $EBUSY" $err && ! grep -q '^wrote ' $out
+ok $? "-w (mmap) of an armed region: EBUSY, nothing written"
 
 # ---- kexec_file_load, then kexec_load ----
 load -s
@@ -295,6 +305,56 @@ t kexec -p -u
 echo 0 2>$err > /sys/kernel/kexec_crash_size
 [ $? != 0 ] && grep -q "$EBUSY" $err && [ "$(crash_size)" = $M256 ]
 ok $? "after unload: writing kexec_crash_size fails with EBUSY, nothing shrinks"
+
+# ---- a kexec load in progress holds the kernel's kexec lock ----
+# lazy_cma_kexec_hold keeps a kexec_load() of a crash segment waiting
+# inside the kernel (on a userfaultfd page), with the kexec lock held:
+# disarming must wait for that lock and give up with EBUSY, the range as it
+# was; released, the load fails (EFAULT) and leaves no crash kernel
+hold=/tmp/kd.hold
+lazy_cma_kexec_hold "$a" 120 > $hold 2>&1 &
+hpid=$!
+i=0
+while [ $i -lt 60 ] && ! grep -q '^holding' $hold && kill -0 $hpid 2>/dev/null; do
+	sleep 1
+	i=$((i + 1))
+done
+if grep -q '^holding' $hold; then
+	# the kernel's own reader of the crash size takes the kexec lock
+	# with a trylock too: it fails while the lock is held
+	t cat /sys/kernel/kexec_crash_size
+	[ "$rc" != 0 ] && grep -q "$EBUSY" $err
+	ok $? "while the load waits, the kernel's kexec_crash_size read fails with EBUSY (the lock is held)"
+	t0=$(date +%s)
+	t $T -f "$a"
+	secs=$(($(date +%s) - t0))
+	[ "$rc" = 2 ] && grep -q "$EBUSY" $err && [ $secs -ge 4 ] &&
+		[ "$(iomem_line "$a" $M256)" = "$(printf '%x-%x' $((a)) $((a + M256 - 1))) : Crash kernel" ]
+	ok $? "FREE while a kexec load holds the kexec lock: EBUSY after ${secs} s, still armed"
+fi
+# let go (TERM), and if the helper is stuck, kill it: the fault it waits
+# in is killable, and a killed load fails as well
+kill -TERM $hpid 2>/dev/null
+i=0
+while [ $i -lt 30 ] && kill -0 $hpid 2>/dev/null; do
+	sleep 1
+	i=$((i + 1))
+done
+kill -KILL $hpid 2>/dev/null
+wait $hpid
+hrc=$?
+cat $hold > $out
+: > $err
+if [ $hrc = 4 ] && grep -q '^no userfaultfd' $hold; then
+	# the debug kernel's defconfig has no CONFIG_USERFAULTFD
+	n=$((n + 1)) skip=$((skip + 1))
+	echo "ok $n lazy_cma_kdump_test.kexec_lock_held # SKIP kernel without userfaultfd"
+else
+	sed 's/^/# kexec hold: /' $hold
+	[ $hrc = 0 ] && grep -q '^holding' $hold && grep -qx 'kexec_load: Bad address' $hold &&
+		[ "$(loaded)" = 0 ] && [ "$(crash_size)" = $M256 ]
+	ok $? "the held kexec load, released, fails with EFAULT: no crash kernel loaded, still 256 MB armed"
+fi
 t $T -f "$a"
 [ "$rc" = 0 ] && [ "$(crash_size)" = 0 ] && [ "$(grep -c ': Crash kernel$' /proc/iomem)" = 0 ]
 ok $? "FREE after unload disarms (size 0, no Crash kernel line) and frees"
