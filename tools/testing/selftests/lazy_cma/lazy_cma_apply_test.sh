@@ -90,6 +90,24 @@ ok $? "--prune frees the regions the file does not name"
 ok $? "... and they are gone"
 grep -qx '0 created, 3 existing, 0 resized, 0 extra, 2 freed, 0 failed' $out; ok $? "prune run summary"
 
+# the region armed for kdump is --kdump's: --prune names it and keeps it
+t --kdump 64 -N 0
+kd=$(sed -n 's/^armed for kdump 64 MB at \(0x[0-9a-f]*\)$/\1/p' $out)
+[ "$rc" = 0 ] && [ -n "$kd" ]; ok $? "--kdump 64 -N 0 arms a region"
+kd_iomem="$(printf '%x-%x' $((kd)) $((kd + 67108864 - 1))) : Crash kernel"
+t --apply $conf --prune
+[ "$rc" = 0 ] && grep -qx "extra \"Crash kernel\": 64 MB on node 0 at $kd (armed for kdump; kept)" $out &&
+	! grep -q '^freed ' $out
+ok $? "--prune reports the armed region as armed for kdump and kept"
+grep -qx '0 created, 3 existing, 0 resized, 1 extra, 0 freed, 0 failed' $out; ok $? "... summary: 1 extra, 0 freed"
+"$T" -l > $out 2>$err
+grep -q "^$(printf '0x%016x' $((kd))) .* Crash kernel \[kdump\]\$" $out &&
+	grep -q "^ *$kd_iomem\$" /proc/iomem
+ok $? "... and it is still armed (-l [kdump], /proc/iomem Crash kernel)"
+t -f "$kd"
+[ "$rc" = 0 ] && ! grep -q ': Crash kernel$' /proc/iomem && [ "$(cat /sys/kernel/kexec_crash_size)" = 0 ]
+ok $? "FREE disarms and frees it"
+
 # bad files: a line-numbered error each, exit status 1, nothing changed
 name64=$(printf 'x%.0s' $(seq 64))
 bad() { # $1 = description, $2 = expected "LINE: message" (grep -F), file on stdin
