@@ -135,7 +135,9 @@ void explain(const char *what, int err, int node)
 		fprintf(stderr, "  no region starts at that address; see lazy_cma_tool -l\n");
 		break;
 	case EINVAL:
-		fprintf(stderr, "  the kernel rejected an argument (size, node or name)\n");
+		fprintf(stderr,
+			"  the kernel rejected an argument (size, node or name; a name may not be\n"
+			"  one of the kernel's own /proc/iomem names, such as \"System RAM\")\n");
 		break;
 	case ENXIO:
 		fprintf(stderr, "  that range is not inside one live region; see lazy_cma_tool -l\n");
