@@ -249,6 +249,17 @@ int lazy_cma_kdump_arm(struct lazy_cma_range *range)
 	if (ret)
 		goto out;
 	crashk = lazy_cma_crashk_res;
+	/*
+	 * A range of the kernel's own (crashkernel= at boot) is refused before
+	 * the kernel's crash size file is touched: swapping it there would
+	 * make a shrink racing with us fail.  Only a shrink changes the range
+	 * meanwhile, and the check under the kexec lock below is the one that
+	 * counts; this one only spares the file.
+	 */
+	if (data_race(crashk->end || crashk->parent)) {
+		ret = -EEXIST;
+		goto out;
+	}
 	/* first the file: a shrink in progress finishes before we go on */
 	ret = lazy_cma_size_file_swap();
 	if (ret)

@@ -51,11 +51,21 @@ M256=268435456 M512=536870912
 if grep -q 'crashkernel=' /proc/cmdline; then
 	# the kernel has its own crash-kernel range: arming is refused
 	before=$(crash_size)
+	# each crash size file the kernel has, with its inode: a file removed
+	# and created again (swapped for the driver's) has a new one
+	files() {
+		for f in /sys/kernel/kexec_crash_size /sys/kernel/kexec/crash_size; do
+			[ ! -e $f ] || stat -c '%n %i' $f
+		done
+	}
+	files_before=$(files)
 	t $T --kdump 64 -N 0
 	[ "$rc" = 2 ] && grep -q "File exists" $err && grep -q "crashkernel=" $err
 	ok $? "with crashkernel= at boot, --kdump fails with EEXIST and says why"
 	[ "$(crash_size)" = "$before" ] && [ "$before" != 0 ]
 	ok $? "the kernel's own crash size ($before) is untouched"
+	[ -n "$files_before" ] && [ "$(files)" = "$files_before" ]
+	ok $? "the refusal leaves the kernel's crash size files in place: $(files | tr '\n' ' ')(before: $(echo "$files_before" | tr '\n' ' '))"
 	t $T -l
 	[ "$(grep -c '^0x' $out)" = 0 ]; ok $? "no region is left behind"
 	[ "$(grep -c ': Crash kernel$' /proc/iomem)" = 1 ]; ok $? "one Crash kernel line in /proc/iomem"
