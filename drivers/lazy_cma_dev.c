@@ -35,15 +35,16 @@ static u64 lazy_cma_page_len(u64 len)
 
 /*
  * Names of the kernel's own /proc/iomem entries, which kexec-tools,
- * makedumpfile and the kernel's walkers parse: a region named like one of
- * them would be taken for it.  Any name beginning "System RAM" (also
- * "System RAM (kmem)"), and these whole names.  "Crash kernel" stays
- * allowed: a region by that name is how an operator marks memory for kdump.
+ * makedumpfile and the kernel's walkers parse (some of them ignoring case):
+ * a region named like one of them would be taken for it.  Any name
+ * beginning "System RAM" (also "System RAM (kmem)"), and these whole
+ * names, in any case.  "Crash kernel" stays allowed: a region by that name
+ * is how an operator marks memory for kdump.
  */
 static const char *const lazy_cma_reserved_names[] = {
 	"Kernel code", "Kernel rodata", "Kernel data", "Kernel bss", "Reserved",
 	"ACPI Tables", "ACPI Non-volatile Storage", "Persistent Memory",
-	"Persistent Memory (legacy)", "Soft Reserved",
+	"Persistent Memory (legacy)", "Soft Reserved", "GART",
 };
 
 /*
@@ -59,10 +60,10 @@ static bool lazy_cma_name_ok(const char *name)
 	for (i = 0; i < n; i++)
 		if (name[i] < 0x20 || name[i] > 0x7e)
 			return false;
-	if (str_has_prefix(name, "System RAM"))
+	if (!strncasecmp(name, "System RAM", strlen("System RAM")))
 		return false;
 	for (i = 0; i < ARRAY_SIZE(lazy_cma_reserved_names); i++)
-		if (!strcmp(name, lazy_cma_reserved_names[i]))
+		if (!strcasecmp(name, lazy_cma_reserved_names[i]))
 			return false;
 	return true;
 }

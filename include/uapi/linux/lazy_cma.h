@@ -25,11 +25,11 @@
  * @flags:	in: must be 0 (reserved for extensions)
  * @name:	in: NUL-terminated printable name shown in /proc/iomem;
  *		"" means "lazy_cma".  Names of the kernel's own entries are
- *		refused (EINVAL): any beginning "System RAM", and "Kernel
- *		code", "Kernel rodata", "Kernel data", "Kernel bss",
- *		"Reserved", "ACPI Tables", "ACPI Non-volatile Storage",
- *		"Persistent Memory", "Persistent Memory (legacy)" and
- *		"Soft Reserved"; "Crash kernel" is allowed
+ *		refused (EINVAL), in any case: any beginning "System RAM",
+ *		and "Kernel code", "Kernel rodata", "Kernel data", "Kernel
+ *		bss", "Reserved", "ACPI Tables", "ACPI Non-volatile Storage",
+ *		"Persistent Memory", "Persistent Memory (legacy)", "Soft
+ *		Reserved" and "GART"; "Crash kernel" is allowed
  */
 struct lazy_cma_allocation_data {
 	__u64 len;
