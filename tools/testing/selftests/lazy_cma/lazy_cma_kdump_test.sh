@@ -365,6 +365,8 @@ else
 		[ "$(loaded)" = 0 ] && [ "$(crash_size)" = $M256 ]
 	ok $? "the held kexec load, released, fails with EFAULT: no crash kernel loaded, still 256 MB armed"
 fi
+# a load that went through after all must not stay behind for what follows
+[ "$(loaded)" = 0 ] || kexec -p -u
 t $T -f "$a"
 [ "$rc" = 0 ] && [ "$(crash_size)" = 0 ] && [ "$(grep -c ': Crash kernel$' /proc/iomem)" = 0 ]
 ok $? "FREE after unload disarms (size 0, no Crash kernel line) and frees"
