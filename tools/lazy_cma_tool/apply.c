@@ -24,6 +24,9 @@
 #include <sys/ioctl.h>
 #include <unistd.h>
 
+#include <linux/lazy_cma.h>
+
+#include "device.h"
 #include "parse.h"
 #include "tool.h"
 
