@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * lazy_cma_tool: the device /dev/lazy_cma - opening it, listing its live
- * regions, and explaining an operation's errno (with the nodes' free memory
- * from sysfs where that is the reason).  Used by every command; it uses
- * none of them.
+ * regions or finding one, and explaining an operation's errno (with the
+ * nodes' free memory from sysfs where that is the reason).  Used by every
+ * command; it uses none of them.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -178,4 +178,23 @@ struct lazy_cma_region_info *get_regions(int fd, unsigned int *count)
 	}
 	*count = n;
 	return v;
+}
+
+/* the live region that starts at @addr, into @info; 0, or -1 with errno set */
+int get_region(int fd, uint64_t addr, struct lazy_cma_region_info *info)
+{
+	struct lazy_cma_list_data ld;
+
+	memset(&ld, 0, sizeof(ld));
+	ld.entry_size = sizeof(*info);
+	ld.max_entries = 1;
+	ld.start = addr;
+	ld.entries = (uintptr_t)info;
+	if (ioctl(fd, LAZY_CMA_IOCTL_LIST, &ld))
+		return -1;
+	if (!ld.nr_entries || info->phys_addr != addr) {
+		errno = ENOENT;
+		return -1;
+	}
+	return 0;
 }

@@ -169,19 +169,9 @@ static int do_list(int json)
 static uint64_t region_len(int fd, uint64_t addr)
 {
 	struct lazy_cma_region_info info;
-	struct lazy_cma_list_data ld;
 
-	memset(&ld, 0, sizeof(ld));
-	ld.entry_size = sizeof(info);
-	ld.max_entries = 1;
-	ld.start = addr;
-	ld.entries = (uintptr_t)&info;
-	if (ioctl(fd, LAZY_CMA_IOCTL_LIST, &ld))
+	if (get_region(fd, addr, &info))
 		return 0;
-	if (!ld.nr_entries || info.phys_addr != addr) {
-		errno = ENOENT;
-		return 0;
-	}
 	return info.len;
 }
 
