@@ -24,6 +24,9 @@
 #include <sys/ioctl.h>
 #include <unistd.h>
 
+#include <linux/lazy_cma.h>
+
+#include "device.h"
 #include "parse.h"
 #include "tool.h"
 
@@ -266,21 +269,6 @@ static void describe(char *buf, size_t len, const struct lazy_cma_region_info *r
 		 (uint64_t)r->phys_addr);
 }
 
-/* the live region that starts at @addr, into @info; 0 or -1 */
-static int lookup(int fd, uint64_t addr, struct lazy_cma_region_info *info)
-{
-	struct lazy_cma_list_data ld;
-
-	memset(&ld, 0, sizeof(ld));
-	ld.entry_size = sizeof(*info);
-	ld.max_entries = 1;
-	ld.start = addr;
-	ld.entries = (uintptr_t)info;
-	if (ioctl(fd, LAZY_CMA_IOCTL_LIST, &ld) || !ld.nr_entries || info->phys_addr != addr)
-		return -1;
-	return 0;
-}
-
 static int apply_one(int fd, const char *path, struct conf_region *cr,
 		     struct lazy_cma_region_info *live, unsigned int nlive, unsigned int *counts)
 {
@@ -320,7 +308,7 @@ static int apply_one(int fd, const char *path, struct conf_region *cr,
 			explain("resize", err, cr->node);
 			return -1;
 		}
-		if (lookup(fd, rs.phys_addr, &info))
+		if (get_region(fd, rs.phys_addr, &info))
 			return -1;
 		describe(desc, sizeof(desc), &info);
 		printf("resized %s\n", desc);
@@ -341,7 +329,7 @@ static int apply_one(int fd, const char *path, struct conf_region *cr,
 			explain("allocation", err, cr->node);
 			return -1;
 		}
-		if (lookup(fd, a.phys_addr, &info))
+		if (get_region(fd, a.phys_addr, &info))
 			return -1;
 		describe(desc, sizeof(desc), &info);
 		printf("created %s\n", desc);

@@ -13,6 +13,9 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <linux/lazy_cma.h>
+
+#include "device.h"
 #include "parse.h"
 #include "tool.h"
 
