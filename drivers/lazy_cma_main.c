@@ -10,6 +10,7 @@
 #include <linux/moduleparam.h>
 
 #include "lazy_cma.h"
+#include "lazy_cma_pool.h"
 
 unsigned int lazy_cma_reserve_mb = 64;
 module_param_named(reserve_mb, lazy_cma_reserve_mb, uint, 0644);
@@ -37,12 +38,16 @@ static int __init lazy_cma_init(void)
 {
 	int ret;
 
-	ret = lazy_cma_alloc_init();
+	/* the layers bottom up: pageblocks, pool, regions */
+	ret = lazy_cma_pageblocks_init();
 	if (ret)
 		return ret;
+	ret = lazy_cma_pool_init();
+	if (ret)
+		goto err_pageblocks;
 	ret = lazy_cma_regions_init();
 	if (ret)
-		goto err_alloc;
+		goto err_pool;
 	ret = lazy_cma_dev_register();
 	if (ret) {
 		pr_err("cannot register /dev/%s: %d\n", KBUILD_MODNAME, ret);
@@ -61,8 +66,10 @@ err_dev:
 	lazy_cma_dev_unregister();
 err_regions:
 	lazy_cma_regions_exit();
-err_alloc:
-	lazy_cma_alloc_exit();
+err_pool:
+	lazy_cma_pool_exit();
+err_pageblocks:
+	lazy_cma_pageblocks_exit();
 	return ret;
 }
 
@@ -73,7 +80,8 @@ static void __exit lazy_cma_exit(void)
 	lazy_cma_dev_unregister();
 	lazy_cma_regions_free_all();
 	lazy_cma_regions_exit();
-	lazy_cma_alloc_exit();
+	lazy_cma_pool_exit();
+	lazy_cma_pageblocks_exit();
 }
 
 module_init(lazy_cma_init);
