@@ -12,11 +12,24 @@
 #include <linux/gfp.h>
 #include <linux/mm.h>
 #include <linux/mmzone.h>
+#include <linux/moduleparam.h>
 #include <linux/nodemask.h>
 #include <linux/sched.h>
 #include <linux/sched/signal.h>
 
 #include "lazy_cma_pageblocks.h"
+
+bool lazy_cma_naive;
+module_param_named(naive, lazy_cma_naive, bool, 0644);
+MODULE_PARM_DESC(naive,
+		 "Benchmark baseline: search top-down in pageblock steps calling alloc_contig_range() at each (default N)");
+
+#ifdef LAZY_CMA_HAVE_ALLOC_CONTIG_PAGES
+bool lazy_cma_kernel_search;
+module_param_named(kernel_search, lazy_cma_kernel_search, bool, 0644);
+MODULE_PARM_DESC(kernel_search,
+		 "Benchmark baseline: let the kernel's alloc_contig_pages() choose the window; overrides naive (default N)");
+#endif
 
 /*
  * The naive strategy, kept as a baseline for the benchmark (naive=1):

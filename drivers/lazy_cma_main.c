@@ -12,23 +12,6 @@
 #include "lazy_cma.h"
 #include "lazy_cma_pool.h"
 
-unsigned int lazy_cma_reserve_mb = 64;
-module_param_named(reserve_mb, lazy_cma_reserve_mb, uint, 0644);
-MODULE_PARM_DESC(reserve_mb,
-		 "MiB a node must keep free above its zones' high watermarks after an allocation (default 64)");
-
-bool lazy_cma_naive;
-module_param_named(naive, lazy_cma_naive, bool, 0644);
-MODULE_PARM_DESC(naive,
-		 "Benchmark baseline: search top-down in pageblock steps calling alloc_contig_range() at each (default N)");
-
-#ifdef LAZY_CMA_HAVE_ALLOC_CONTIG_PAGES
-bool lazy_cma_kernel_search;
-module_param_named(kernel_search, lazy_cma_kernel_search, bool, 0644);
-MODULE_PARM_DESC(kernel_search,
-		 "Benchmark baseline: let the kernel's alloc_contig_pages() choose the window; overrides naive (default N)");
-#endif
-
 static bool lazy_cma_heaps_on = true;
 module_param_named(heaps, lazy_cma_heaps_on, bool, 0444);
 MODULE_PARM_DESC(heaps,

@@ -10,6 +10,7 @@
 #include <linux/minmax.h>
 #include <linux/mm.h>
 #include <linux/mmzone.h>
+#include <linux/moduleparam.h>
 #include <linux/nodemask.h>
 #include <linux/overflow.h>
 #include <linux/slab.h>
@@ -17,6 +18,11 @@
 #include <linux/vmstat.h>
 
 #include "lazy_cma_pageblocks.h"
+
+unsigned int lazy_cma_reserve_mb = 64;
+module_param_named(reserve_mb, lazy_cma_reserve_mb, uint, 0644);
+MODULE_PARM_DESC(reserve_mb,
+		 "MiB a node must keep free above its zones' high watermarks after an allocation (default 64)");
 
 /* pages granted to requests not done yet, per node and zone (see below) */
 static unsigned long *lazy_cma_inflight;

@@ -70,11 +70,6 @@ struct lazy_cma_range {
 /* lazy_cma_range_alloc() flags, which the search obeys */
 #define LAZY_CMA_RANGE_ROOM	BIT(0)	/* may grow: room after it, never pooled */
 
-/* module parameters (lazy_cma_main.c) */
-extern unsigned int lazy_cma_reserve_mb;
-extern bool lazy_cma_naive;
-extern bool lazy_cma_kernel_search;
-
 /* ---- lazy_cma_pageblocks.c: the layer's entry ---- */
 
 /* what the search looks for: @held pages, and @want with the room after */
@@ -99,6 +94,10 @@ int lazy_cma_search(struct lazy_cma_range *range, int nid,
 		    struct lazy_cma_want *w, unsigned int flags);
 
 /* ---- lazy_cma_baseline.c: the benchmark's baselines ---- */
+
+/* module parameters naive and kernel_search */
+extern bool lazy_cma_naive;
+extern bool lazy_cma_kernel_search;
 
 int lazy_cma_zone_alloc_naive(struct lazy_cma_range *range, struct zone *zone,
 			      const struct lazy_cma_want *w);
@@ -146,6 +145,9 @@ unsigned long lazy_cma_obstacle(struct zone *zone, unsigned long pfn,
 				unsigned long nr);
 
 /* ---- lazy_cma_margin.c: the zones tried, and what each must keep ---- */
+
+/* module parameter reserve_mb */
+extern unsigned int lazy_cma_reserve_mb;
 
 #ifdef CONFIG_ZONE_DMA32
 #define LAZY_CMA_NR_ZONES_TRIED	3
