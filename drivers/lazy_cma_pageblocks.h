@@ -26,7 +26,7 @@ struct workqueue_struct;
 
 #define LAZY_CMA_GFP		(GFP_KERNEL | __GFP_NOWARN)
 
-/* alloc_contig_range() calls are at most this long (64 MiB), see below */
+/* alloc_contig_range() calls are at most this long (64 MiB): lazy_cma_contig_range() */
 #define LAZY_CMA_CHUNK_PAGES	(64UL << (20 - PAGE_SHIFT))
 
 /**
