@@ -1,101 +1,24 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * lazy_cma internals: the contiguous-range allocator, the region registry
- * and the character device.
+ * lazy_cma above the range API (lazy_cma_range.h): the region registry,
+ * kdump, the heaps and the character device.
  */
 #ifndef _LAZY_CMA_H
 #define _LAZY_CMA_H
 
 #include <linux/atomic.h>
-#include <linux/bits.h>
 #include <linux/errno.h>
-#include <linux/interval_tree.h>
-#include <linux/ioport.h>
 #include <linux/lazy_cma.h>
 #include <linux/list.h>
 #include <linux/rbtree.h>
 #include <linux/types.h>
 
 #include "lazy_cma_compat.h"
+#include "lazy_cma_range.h"
 
 struct address_space;
 struct dma_buf;
 struct vm_area_struct;
-
-/* ---- lazy_cma_alloc.c: physically contiguous ranges of one node ---- */
-
-/**
- * struct lazy_cma_claim - pages the allocator holds or is taking
- * @it:	[it.start, it.last] in pfns, in the allocator's interval tree of
- *	claims (a window search asks it once per candidate, so it must stay
- *	cheap with many thousands of regions)
- *
- * Memory that holds a claim cannot be offlined: the allocator vetoes it.
- */
-struct lazy_cma_claim {
-	struct interval_tree_node it;
-};
-
-struct lazy_cma_chunk;
-
-/**
- * struct lazy_cma_range - physically contiguous pages of one node
- * @pfn:	first page frame
- * @nr_pages:	number of pages
- * @held:	pages held from @pfn on, at least @nr_pages: a range of its own
- *		holds whole pageblocks, so that it can grow in place (see
- *		lazy_cma_range_grow()); a piece of a pool chunk holds @nr_pages
- * @nid:	NUMA node of every page
- * @chunk:	the pool chunk the pages belong to (lazy_cma_pool.c), or NULL
- *		for a range of its own
- * @res:	its /proc/iomem entry; res.name must outlive the range
- * @claim:	keeps the memory from being offlined while the range lives
- *		(a pool piece is covered by its chunk's claim)
- */
-struct lazy_cma_range {
-	unsigned long pfn;
-	unsigned long nr_pages;
-	unsigned long held;
-	int nid;
-	struct lazy_cma_chunk *chunk;
-	struct resource res;
-	struct lazy_cma_claim claim;
-};
-
-/* lazy_cma_range_alloc() flags */
-#define LAZY_CMA_RANGE_ROOM	BIT(0)	/* may grow: room after it, never pooled */
-
-extern unsigned int lazy_cma_reserve_mb;
-extern bool lazy_cma_naive;
-extern bool lazy_cma_kernel_search;
-
-int lazy_cma_alloc_init(void);
-void lazy_cma_alloc_exit(void);
-int lazy_cma_check_node(int nid);
-int lazy_cma_range_alloc(struct lazy_cma_range *range, int nid,
-			 unsigned long nr_pages, unsigned long nr_overwritten,
-			 const char *name, unsigned int flags);
-int lazy_cma_range_grow(struct lazy_cma_range *range, unsigned long nr_pages);
-void lazy_cma_range_release_tail(struct lazy_cma_range *range);
-void lazy_cma_range_free(struct lazy_cma_range *range);
-int lazy_cma_copy_pages(unsigned long dst_pfn, unsigned long src_pfn,
-			unsigned long nr_pages);
-
-int lazy_cma_chunk_alloc(struct lazy_cma_range *chunk, int nid);
-void lazy_cma_chunk_free(struct lazy_cma_range *chunk);
-
-/* ---- lazy_cma_pool.c: small requests share pageblocks ---- */
-
-int lazy_cma_pool_init(void);
-void lazy_cma_pool_exit(void);
-int lazy_cma_pool_alloc(struct lazy_cma_range *range, int nid,
-			unsigned long nr_pages);
-void lazy_cma_pool_shrink(struct lazy_cma_range *range, unsigned long nr_pages);
-
-static inline phys_addr_t lazy_cma_range_phys(const struct lazy_cma_range *range)
-{
-	return PFN_PHYS(range->pfn);
-}
 
 /* ---- lazy_cma_region.c: address-keyed regions of /dev/lazy_cma ---- */
 

@@ -10,23 +10,7 @@
 #include <linux/moduleparam.h>
 
 #include "lazy_cma.h"
-
-unsigned int lazy_cma_reserve_mb = 64;
-module_param_named(reserve_mb, lazy_cma_reserve_mb, uint, 0644);
-MODULE_PARM_DESC(reserve_mb,
-		 "MiB a node must keep free above its zones' high watermarks after an allocation (default 64)");
-
-bool lazy_cma_naive;
-module_param_named(naive, lazy_cma_naive, bool, 0644);
-MODULE_PARM_DESC(naive,
-		 "Benchmark baseline: search top-down in pageblock steps calling alloc_contig_range() at each (default N)");
-
-#ifdef LAZY_CMA_HAVE_ALLOC_CONTIG_PAGES
-bool lazy_cma_kernel_search;
-module_param_named(kernel_search, lazy_cma_kernel_search, bool, 0644);
-MODULE_PARM_DESC(kernel_search,
-		 "Benchmark baseline: let the kernel's alloc_contig_pages() choose the window; overrides naive (default N)");
-#endif
+#include "lazy_cma_pool.h"
 
 static bool lazy_cma_heaps_on = true;
 module_param_named(heaps, lazy_cma_heaps_on, bool, 0444);
@@ -37,12 +21,16 @@ static int __init lazy_cma_init(void)
 {
 	int ret;
 
-	ret = lazy_cma_alloc_init();
+	/* the layers bottom up: pageblocks, pool, regions */
+	ret = lazy_cma_pageblocks_init();
 	if (ret)
 		return ret;
+	ret = lazy_cma_pool_init();
+	if (ret)
+		goto err_pageblocks;
 	ret = lazy_cma_regions_init();
 	if (ret)
-		goto err_alloc;
+		goto err_pool;
 	ret = lazy_cma_dev_register();
 	if (ret) {
 		pr_err("cannot register /dev/%s: %d\n", KBUILD_MODNAME, ret);
@@ -61,8 +49,10 @@ err_dev:
 	lazy_cma_dev_unregister();
 err_regions:
 	lazy_cma_regions_exit();
-err_alloc:
-	lazy_cma_alloc_exit();
+err_pool:
+	lazy_cma_pool_exit();
+err_pageblocks:
+	lazy_cma_pageblocks_exit();
 	return ret;
 }
 
@@ -73,7 +63,8 @@ static void __exit lazy_cma_exit(void)
 	lazy_cma_dev_unregister();
 	lazy_cma_regions_free_all();
 	lazy_cma_regions_exit();
-	lazy_cma_alloc_exit();
+	lazy_cma_pool_exit();
+	lazy_cma_pageblocks_exit();
 }
 
 module_init(lazy_cma_init);

@@ -7,7 +7,7 @@
  * would pin 1 GiB of pageblocks.  Small requests are instead carved, first
  * fit, out of per-node chunks of one pageblock each, as the page allocator
  * itself keeps unmovable allocations together.  A chunk is a range of the
- * allocator (lazy_cma_chunk_alloc(): from the buddy allocator's free lists
+ * pageblock layer below (lazy_cma_chunk_alloc(): from the buddy allocator's free lists
  * when it has a free pageblock on the node, else by the window search), so
  * it is claimed, and its memory block cannot go offline while it lives.
  *
@@ -25,7 +25,7 @@
 #include <linux/nodemask.h>
 #include <linux/slab.h>
 
-#include "lazy_cma.h"
+#include "lazy_cma_pool.h"
 
 struct lazy_cma_chunk {
 	struct list_head node;
