@@ -105,7 +105,7 @@ int lazy_cma_node_alloc_kernel(struct lazy_cma_range *range, int nid,
 	int i;
 
 	node_set(nid, only);
-	for (i = 0; i < ARRAY_SIZE(lazy_cma_zone_order) && !page; i++) {
+	for (i = 0; i < lazy_cma_nr_zones_tried && !page; i++) {
 		zone = &NODE_DATA(nid)->node_zones[lazy_cma_zone_order[i]];
 		if (!populated_zone(zone) || !lazy_cma_zone_grant(zone, n))
 			continue;

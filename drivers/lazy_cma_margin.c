@@ -29,13 +29,16 @@ static unsigned long *lazy_cma_inflight;
 static DEFINE_SPINLOCK(lazy_cma_inflight_lock);
 
 /* ZONE_DMA is never tried */
-const enum zone_type lazy_cma_zone_order[LAZY_CMA_NR_ZONES_TRIED] = {
+const enum zone_type lazy_cma_zone_order[] = {
 	ZONE_MOVABLE,
 	ZONE_NORMAL,
 #ifdef CONFIG_ZONE_DMA32
 	ZONE_DMA32,
 #endif
 };
+
+/* counted from the list itself: no count to keep in step with its #ifdef */
+const unsigned int lazy_cma_nr_zones_tried = ARRAY_SIZE(lazy_cma_zone_order);
 
 int lazy_cma_margin_init(void)
 {

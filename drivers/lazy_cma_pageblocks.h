@@ -149,12 +149,9 @@ unsigned long lazy_cma_obstacle(struct zone *zone, unsigned long pfn,
 /* module parameter reserve_mb */
 extern unsigned int lazy_cma_reserve_mb;
 
-#ifdef CONFIG_ZONE_DMA32
-#define LAZY_CMA_NR_ZONES_TRIED	3
-#else
-#define LAZY_CMA_NR_ZONES_TRIED	2
-#endif
-extern const enum zone_type lazy_cma_zone_order[LAZY_CMA_NR_ZONES_TRIED];
+/* the zones a node's search tries, in order, and how many (ZONE_DMA never) */
+extern const enum zone_type lazy_cma_zone_order[];
+extern const unsigned int lazy_cma_nr_zones_tried;
 
 int lazy_cma_margin_init(void);
 void lazy_cma_margin_exit(void);

@@ -77,7 +77,7 @@ int lazy_cma_search(struct lazy_cma_range *range, int nid,
 		return lazy_cma_node_alloc_kernel(range, nid, w);
 #endif
 
-	for (i = 0; i < ARRAY_SIZE(lazy_cma_zone_order); i++) {
+	for (i = 0; i < lazy_cma_nr_zones_tried; i++) {
 		struct zone *zone = &pgdat->node_zones[lazy_cma_zone_order[i]];
 
 		if (!populated_zone(zone) || !lazy_cma_zone_grant(zone, w->held))
