@@ -35,8 +35,9 @@ MODULE_PARM_DESC(kernel_search,
  * The naive strategy, kept as a baseline for the benchmark (naive=1):
  * top-down in pageblock steps, alloc_contig_range() at every step, without
  * the descriptor scan's guesses about what would fail.  What
- * alloc_contig_range() itself requires (every page online and of this zone)
- * is still checked, page by page, as in the default search.
+ * alloc_contig_range() itself requires (every page online and of this zone,
+ * no CMA or isolated pageblock) is still checked, page by page, as in the
+ * default search.
  */
 int lazy_cma_zone_alloc_naive(struct lazy_cma_range *range, struct zone *zone,
 			      const struct lazy_cma_want *w)

@@ -120,11 +120,13 @@ static bool lazy_cma_one_ram_resource(unsigned long start, unsigned long nr,
 /*
  * Look at every page of [start, start + nr), a window the caller has claimed:
  * false, with the lowest offending pfn in *bad, if a page there is offline,
- * a hole, or not memory of @zone (alloc_contig_range() must never see those),
- * or, unless @naive, if the window straddles two System RAM resources, holds
- * a pageblock alloc_contig_range() refuses (lazy_cma_pageblock_refused()) or
- * a page that would stop it (lazy_cma_page_stuck()).  What
- * cannot be told from the descriptors is left to alloc_contig_range().
+ * a hole, not memory of @zone or in a pageblock alloc_contig_range() refuses
+ * (lazy_cma_pageblock_refused(): a CMA pageblock, or one isolated by someone
+ * else, which a failed isolation could reset and a CMA area lose for good),
+ * all of which alloc_contig_range() must never see; or, unless @naive, if
+ * the window straddles two System RAM resources or holds a page that would
+ * stop it (lazy_cma_page_stuck()).  What cannot be told from the
+ * descriptors is left to alloc_contig_range().
  */
 bool lazy_cma_window_usable(struct zone *zone, unsigned long start,
 			    unsigned long nr, bool naive,
@@ -140,7 +142,7 @@ bool lazy_cma_window_usable(struct zone *zone, unsigned long start,
 			return false;
 		}
 		/* a pageblock's bits once, at its first page in the window */
-		if (!naive && (pfn == start || !(pfn & (pageblock_nr_pages - 1))) &&
+		if ((pfn == start || !(pfn & (pageblock_nr_pages - 1))) &&
 		    lazy_cma_pageblock_refused(pfn)) {
 			*bad = ALIGN_DOWN(pfn, pageblock_nr_pages);
 			return false;

@@ -32,6 +32,7 @@
 #define ACR_EV		TRACING "/events/lazy_cma_search/acr/enable"
 #define TAKE_EV		TRACING "/events/lazy_cma_search/take/enable"
 #define RET_EV		TRACING "/events/lazy_cma_search/acrret/enable"
+#define NAIVE		"/sys/module/lazy_cma/parameters/naive"
 #define HP1G_NODE0	"/sys/devices/system/node/node0/hugepages/hugepages-1048576kB/nr_hugepages"
 #define PB		SZ_2M	/* pageblock, x86-64 */
 #define HEAP1		"/dev/dma_heap/lazy_cma-node1"
@@ -69,6 +70,7 @@ FIXTURE_TEARDOWN(search)
 	write_str(TRACING "/kprobe_events", "-:lazy_cma_search/acr");
 	write_str(TRACING "/kprobe_events", "-:lazy_cma_search/acrret");
 	write_str(TRACING "/kprobe_events", "-:lazy_cma_search/take");
+	write_str(NAIVE, "0");
 	lc_free_all(self->fd);
 	close(self->fd);
 }
@@ -248,8 +250,13 @@ static int cma_area(uint64_t *base, uint64_t *size)
  * alloc_contig_range() refuses outside a CMA allocation.  Regions of 64 MiB
  * are taken from the top of node 0 down until one lies below the area: none
  * of the ranges handed to alloc_contig_range() meanwhile may touch it.
+ * With @naive, the benchmark's baseline search (naive=1), which skips the
+ * scan's guesses but not the pageblock check: a failed isolation over a
+ * pageblock that a CMA allocation has isolated can leave it MOVABLE, lost
+ * to its CMA area for good.
  */
-TEST_F_TIMEOUT(search, cma_area_never_tried, 600)
+static void cma_area_untouched(struct __test_metadata *_metadata,
+			       FIXTURE_DATA(search) *self, bool naive)
 {
 	uint64_t base, size, phys = 0, len = 64 * SZ_1M;
 	struct acr *calls;
@@ -258,6 +265,8 @@ TEST_F_TIMEOUT(search, cma_area_never_tried, 600)
 	if (cma_area(&base, &size))
 		SKIP(return, "no cma= area");
 	ASSERT_EQ(0, phys_node(base));
+	if (naive)
+		ASSERT_EQ(0, write_str(NAIVE, "1"));
 	ASSERT_EQ(0, acr_probe_on());
 	for (i = 0; i < 64; i++) {
 		if (lc_alloc(self->fd, len, 0, "cma", &phys))
@@ -278,13 +287,23 @@ TEST_F_TIMEOUT(search, cma_area_never_tried, 600)
 				       (unsigned long long)base, (unsigned long long)size);
 			over++;
 		}
-	TH_LOG("CMA area %#llx+%#llx; last region at %#llx; %d alloc_contig_range() calls, %d in it",
-	       (unsigned long long)base, (unsigned long long)size,
+	TH_LOG("%sCMA area %#llx+%#llx; last region at %#llx; %d alloc_contig_range() calls, %d in it",
+	       naive ? "naive=1: " : "", (unsigned long long)base, (unsigned long long)size,
 	       (unsigned long long)phys, n, over);
 	ASSERT_NE(0, phys) TH_LOG("node 0 gave no region");
 	ASSERT_GT(base, phys) TH_LOG("the regions never reached below the CMA area");
 	EXPECT_EQ(0, over);
 	free(calls);
+}
+
+TEST_F_TIMEOUT(search, cma_area_never_tried, 600)
+{
+	cma_area_untouched(_metadata, self, false);
+}
+
+TEST_F_TIMEOUT(search, cma_area_never_tried_naive, 600)
+{
+	cma_area_untouched(_metadata, self, true);
 }
 
 /* the span of node @node's zones, [*lo, *hi) in bytes; 0 if it has any */
