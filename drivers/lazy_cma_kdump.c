@@ -34,6 +34,7 @@
 #include <linux/mutex.h>
 #include <linux/string.h>
 #include <linux/sysfs.h>
+#include <linux/version.h>
 
 #include "lazy_cma.h"
 #include "lazy_cma_compat.h"
@@ -42,6 +43,27 @@
 
 /* how long arming or disarming waits for a kexec load in progress */
 #define LAZY_CMA_KEXEC_WAIT_MS	5000
+
+/*
+ * The kernel series whose kexec locking (__kexec_lock, taken by every load,
+ * unload and crash size change) and crashk_res handling were read in their
+ * source and tested with this file (make check's kdump boots).  A later
+ * series that kept the names but serialised kexec differently would be
+ * armed without real exclusion: arming is refused there (-EOPNOTSUPP)
+ * unless kdump_unverified=1.  A series goes on this list once its
+ * kernel/kexec*.c and kernel/crash*.c have been read; make check fails
+ * while it boots a series that is not on it.
+ */
+static const unsigned int lazy_cma_kdump_series[] = {
+	KERNEL_VERSION(6, 1, 0),
+	KERNEL_VERSION(6, 12, 0),
+	KERNEL_VERSION(7, 3, 0),
+};
+
+static bool lazy_cma_kdump_unverified;
+module_param_named(kdump_unverified, lazy_cma_kdump_unverified, bool, 0644);
+MODULE_PARM_DESC(kdump_unverified,
+		 "Arm kdump regions on a kernel series whose kexec locking lazy_cma was not checked against (unverified; default N)");
 
 static DEFINE_MUTEX(lazy_cma_kdump_mutex);
 static struct resource *lazy_cma_crashk_res;
@@ -160,10 +182,32 @@ static int lazy_cma_kdump_find_size_file(void)
 	return -EOPNOTSUPP;
 }
 
+/* this kernel's series is on lazy_cma_kdump_series[], or the operator said so */
+static int lazy_cma_kdump_series_check(void)
+{
+	unsigned int i, series = KERNEL_VERSION(LINUX_VERSION_MAJOR, LINUX_VERSION_PATCHLEVEL, 0);
+
+	for (i = 0; i < ARRAY_SIZE(lazy_cma_kdump_series); i++)
+		if (lazy_cma_kdump_series[i] == series)
+			return 0;
+	if (!READ_ONCE(lazy_cma_kdump_unverified)) {
+		pr_warn_ratelimited("kdump: refused: kernel %u.%u is not a series whose kexec locking lazy_cma was checked against; kdump_unverified=1 arms anyway (unverified)\n",
+				    LINUX_VERSION_MAJOR, LINUX_VERSION_PATCHLEVEL);
+		return -EOPNOTSUPP;
+	}
+	pr_warn_once("kdump: arming on kernel %u.%u, a series whose kexec locking lazy_cma was not checked against (kdump_unverified=1)\n",
+		     LINUX_VERSION_MAJOR, LINUX_VERSION_PATCHLEVEL);
+	return 0;
+}
+
 static int lazy_cma_kdump_resolve(void)
 {
 	struct resource *res;
+	int ret;
 
+	ret = lazy_cma_kdump_series_check();
+	if (ret)
+		return ret;
 	if (lazy_cma_crashk_res)
 		return 0;
 	res = lazy_cma_kdump_symbol("crashk_res", sizeof(*res));
@@ -232,7 +276,9 @@ static void lazy_cma_size_file_restore(void)
  *
  * Return: 0; -EALREADY if a region is armed; -EEXIST if the kernel already
  * has a crash-kernel range (crashkernel= at boot); -EOPNOTSUPP if crashk_res
- * or the kexec lock cannot be found and verified; -EBUSY if a kexec load
+ * or the kexec lock cannot be found and verified, or the kernel is of a
+ * series not on lazy_cma_kdump_series[] (and not kdump_unverified=1);
+ * -EBUSY if a kexec load
  * held the kexec lock for seconds.
  */
 int lazy_cma_kdump_arm(struct lazy_cma_range *range)

@@ -122,7 +122,9 @@ void explain(const char *what, int err, int node)
 	case EOPNOTSUPP:
 		fprintf(stderr,
 			"  this kernel does not let lazy_cma find and verify its crash-kernel range\n"
-			"  (it needs x86-64, kexec with crash dumps, kprobes and kallsyms of data)\n");
+			"  (it needs x86-64, kexec with crash dumps, kprobes and kallsyms of data),\n"
+			"  or its series is not one lazy_cma was checked against (see dmesg; the\n"
+			"  module parameter kdump_unverified=1 arms anyway, unverified)\n");
 		break;
 	default:
 		break;

@@ -224,6 +224,11 @@ refused "nothing armed"
 # ---- arm 256 MB on node 0 ----
 t $T --kdump 256 -N 0
 grep -qE '^armed for kdump 256 MB at 0x[0-9a-f]+$' $out; ok $? "--kdump prints 'armed for kdump 256 MB at ADDR'"
+# a series on the driver's verified list arms without the override, and
+# the log says nothing of an unverified arming
+[ "$(cat /sys/module/lazy_cma/parameters/kdump_unverified)" = N ] &&
+	! dmesg | grep -qE 'lazy_cma: kdump: (refused|arming on kernel)'
+ok $? "armed with kdump_unverified=N: $(uname -r) is of a verified kexec series"
 a=$(addr)
 [ "$(iomem_line "$a" $M256)" = "$(printf '%x-%x' $((a)) $((a + M256 - 1))) : Crash kernel" ]
 ok $? "/proc/iomem shows the range as Crash kernel"
