@@ -427,6 +427,7 @@ TEST_F_TIMEOUT(search, unmovable_pages_never_tried, 600)
 	ssize_t len = 0, r;
 
 	unsigned long node0 = 1UL;
+	time_t t0 = time(NULL), t_fill, t_kcore;
 	size_t fill_len;
 	char *fill;
 	long free_kb;
@@ -458,12 +459,16 @@ TEST_F_TIMEOUT(search, unmovable_pages_never_tried, 600)
 	}
 	memset(page, 0, sizeof(page));	/* the only copy of a mark outside a pipe */
 	munmap(fill, fill_len);
+	/* each phase says how long it took: a timeout names the slow one */
+	t_fill = time(NULL);
+	TH_LOG("filled and piped in %lld s", (long long)(t_fill - t0));
 	npa = find_pipe_pages(lo, hi, nonce, pa, NPA);
+	t_kcore = time(NULL);
 	ASSERT_LE(0, npa) TH_LOG("/proc/kcore cannot be read");
-	TH_LOG("node 0 %#llx-%#llx (%ld MiB free, %zu MiB filled): %d of %d pipe pages there, from %#llx to %#llx",
+	TH_LOG("node 0 %#llx-%#llx (%ld MiB free, %zu MiB filled): %d of %d pipe pages there, from %#llx to %#llx (kcore read in %lld s)",
 	       (unsigned long long)lo, (unsigned long long)hi, free_kb >> 10, fill_len >> 20,
 	       npa, NPIPE, npa ? (unsigned long long)pa[0] : 0ULL,
-	       npa ? (unsigned long long)pa[npa - 1] : 0ULL);
+	       npa ? (unsigned long long)pa[npa - 1] : 0ULL, (long long)(t_kcore - t_fill));
 	ASSERT_LT(0, npa) TH_LOG("no pipe page on node 0");
 	ASSERT_GE(NPIPE, npa) TH_LOG("more marked pages than pipes");
 
@@ -512,8 +517,9 @@ TEST_F_TIMEOUT(search, unmovable_pages_never_tried, 600)
 				over++;
 			}
 	}
-	TH_LOG("%d regions of 64 MiB, the lowest at %#llx, %d pipe pages above it: %d alloc_contig_range() calls (%d returns), %d failed, %d over a pipe page",
-	       got, (unsigned long long)lowest, held, ncalls, n, failed, over);
+	TH_LOG("%d regions of 64 MiB, the lowest at %#llx, %d pipe pages above it: %d alloc_contig_range() calls (%d returns), %d failed, %d over a pipe page (search and trace in %lld s)",
+	       got, (unsigned long long)lowest, held, ncalls, n, failed, over,
+	       (long long)(time(NULL) - t_kcore));
 	ASSERT_LT(0, got);
 	EXPECT_LT(0, held) TH_LOG("no window the search went through held a pipe page");
 	EXPECT_LE(got, n) TH_LOG("a region without a traced alloc_contig_range() return");
