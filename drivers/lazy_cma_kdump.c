@@ -182,22 +182,25 @@ static int lazy_cma_kdump_find_size_file(void)
 	return -EOPNOTSUPP;
 }
 
-/* this kernel's series is on lazy_cma_kdump_series[], or the operator said so */
-static int lazy_cma_kdump_series_check(void)
+/* is this kernel of a series on lazy_cma_kdump_series[]? */
+static bool lazy_cma_kdump_series_listed(void)
 {
 	unsigned int i, series = KERNEL_VERSION(LINUX_VERSION_MAJOR, LINUX_VERSION_PATCHLEVEL, 0);
 
 	for (i = 0; i < ARRAY_SIZE(lazy_cma_kdump_series); i++)
 		if (lazy_cma_kdump_series[i] == series)
-			return 0;
-	if (!READ_ONCE(lazy_cma_kdump_unverified)) {
-		pr_warn_ratelimited("kdump: refused: kernel %u.%u is not a series whose kexec locking lazy_cma was checked against; kdump_unverified=1 arms anyway (unverified)\n",
-				    LINUX_VERSION_MAJOR, LINUX_VERSION_PATCHLEVEL);
-		return -EOPNOTSUPP;
-	}
-	pr_warn_once("kdump: arming on kernel %u.%u, a series whose kexec locking lazy_cma was not checked against (kdump_unverified=1)\n",
-		     LINUX_VERSION_MAJOR, LINUX_VERSION_PATCHLEVEL);
-	return 0;
+			return true;
+	return false;
+}
+
+/* a listed series, or the operator's kdump_unverified=1 */
+static int lazy_cma_kdump_series_check(void)
+{
+	if (lazy_cma_kdump_series_listed() || READ_ONCE(lazy_cma_kdump_unverified))
+		return 0;
+	pr_warn_ratelimited("kdump: refused: kernel %d.%d is not a series whose kexec locking lazy_cma was checked against; kdump_unverified=1 arms anyway (unverified)\n",
+			    LINUX_VERSION_MAJOR, LINUX_VERSION_PATCHLEVEL);
+	return -EOPNOTSUPP;
 }
 
 static int lazy_cma_kdump_resolve(void)
@@ -333,6 +336,9 @@ int lazy_cma_kdump_arm(struct lazy_cma_range *range)
 	lazy_cma_armed = range;
 	__module_get(THIS_MODULE);
 	pr_info("kdump: crash kernel range %pR\n", crashk);
+	if (!lazy_cma_kdump_series_listed())
+		pr_warn_once("kdump: armed on kernel %d.%d, a series whose kexec locking lazy_cma was not checked against (kdump_unverified=1)\n",
+			     LINUX_VERSION_MAJOR, LINUX_VERSION_PATCHLEVEL);
 	mutex_unlock(&lazy_cma_kdump_mutex);
 	return 0;
 

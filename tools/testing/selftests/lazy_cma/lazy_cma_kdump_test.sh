@@ -227,7 +227,7 @@ grep -qE '^armed for kdump 256 MB at 0x[0-9a-f]+$' $out; ok $? "--kdump prints '
 # a series on the driver's verified list arms without the override, and
 # the log says nothing of an unverified arming
 [ "$(cat /sys/module/lazy_cma/parameters/kdump_unverified)" = N ] &&
-	! dmesg | grep -qE 'lazy_cma: kdump: (refused|arming on kernel)'
+	! dmesg | grep -qE 'lazy_cma: kdump: (refused|armed on kernel)'
 ok $? "armed with kdump_unverified=N: $(uname -r) is of a verified kexec series"
 a=$(addr)
 [ "$(iomem_line "$a" $M256)" = "$(printf '%x-%x' $((a)) $((a + M256 - 1))) : Crash kernel" ]
